@@ -14,7 +14,7 @@ import pytest
 from benchmarks.page import Sample, write_listening_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
 
 
 def _tone(path: Path, seconds: float = 0.2, rate: int = 8000) -> None:

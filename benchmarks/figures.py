@@ -1,0 +1,107 @@
+"""Figures 2 and 4 of the paper, drawn from our runs (issue 7).
+
+Figure 2: mean log p(a|s) under the Note RNN and mean rMT of sampled melodies during training.
+Figure 4: each model's next-note probabilities along one melody, as heatmaps.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.page import MODEL_TITLES
+from benchmarks.paper_numbers import PAPER_RL_ONLY_LOG_PRIOR
+from reward_rules.tokens import NUM_CLASSES, token_name
+
+FIG2_FIELDS = ("model", "step", "mean_log_prior", "mean_music_theory")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    os.replace(tmp, path)
+
+
+def read_fig2_csv(path: str | Path) -> list[dict[str, float | str]]:
+    """Rows of a Figure 2 CSV (see :data:`FIG2_FIELDS`)."""
+    with open(path, newline="") as f:
+        return [
+            {"model": r["model"], **{k: float(r[k]) for k in FIG2_FIELDS[1:]}} for r in csv.DictReader(f)
+        ]
+
+
+def write_fig2_csv(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> None:
+    """Write Figure 2 rows atomically."""
+    path = Path(path)
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIG2_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in FIG2_FIELDS} for r in rows)
+    os.replace(tmp, path)
+
+
+def plot_figure2(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> Path:
+    """Figure 2 (a) mean log p(a|s) and (b) mean rMT per note against training steps, one line per model."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    models = list(dict.fromkeys(str(r["model"]) for r in rows))
+    for model in models:
+        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: r["step"])
+        steps = [r["step"] for r in mine]
+        label = MODEL_TITLES.get(model, model)
+        axes[0].plot(steps, [r["mean_log_prior"] for r in mine], marker="o", ms=3, label=label)
+        axes[1].plot(steps, [r["mean_music_theory"] for r in mine], marker="o", ms=3, label=label)
+    axes[0].axhline(PAPER_RL_ONLY_LOG_PRIOR, color="grey", ls=":", lw=1, label="paper RL-only end")
+    axes[0].set(title="(a) mean log p(a|s) under the Note RNN", xlabel="training steps", ylabel="log p(a|s)")
+    axes[1].set(title="(b) mean music-theory reward rMT per note", xlabel="training steps", ylabel="rMT")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    path = Path(path)
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_figure4(melody: Sequence[int], probabilities: Mapping[str, np.ndarray], path: str | Path) -> Path:
+    """Figure 4: for each model, p(next note) at each step of ``melody`` (rows = classes, columns = steps).
+
+    :param melody: the melody the models read, shape (T,).
+    :param probabilities: model -> (T, 38) next-note probabilities along ``melody``.
+    """
+    plt = _pyplot()
+    names = list(probabilities)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 4.2), sharey=True, squeeze=False)
+    steps = len(melody)
+    for ax, model in zip(axes[0], names, strict=True):
+        probs = np.asarray(probabilities[model])
+        if probs.shape != (steps, NUM_CLASSES):
+            raise ValueError(f"{model}: expected probabilities of shape {(steps, NUM_CLASSES)}, got {probs.shape}")
+        ax.imshow(probs.T, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0)
+        ax.plot(np.arange(steps), np.asarray(melody), "c.", ms=4)
+        ax.set_title(MODEL_TITLES.get(model, model))
+        ax.set_xlabel("step")
+    ticks = [0, 1, *range(2, NUM_CLASSES, 12)]
+    axes[0][0].set_yticks(ticks, [token_name(t) for t in ticks])
+    axes[0][0].set_ylabel("next note (cyan: the melody)")
+    path = Path(path)
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["FIG2_FIELDS", "plot_figure2", "plot_figure4", "read_fig2_csv", "write_fig2_csv"]
