@@ -1,1 +1,7 @@
-"""agents."""
+"""RL Tuner agents: Q, Ψ and G learning and the RL-only baseline with Stable-Baselines3's API (SPEC §5-§7)."""
+
+from agents.policies import ALGORITHMS
+from agents.training_state import NaNLossError
+from agents.tuner import RLTuner
+
+__all__ = ["ALGORITHMS", "NaNLossError", "RLTuner"]

@@ -5,8 +5,8 @@ reward of Eq. 3) and the initial Q / target networks. ``forward`` runs whole seq
 through ``nn.LSTM``); ``step`` advances any number of melodies by one note (the env and the agents,
 once per environment step) with a hand-written cell on the same weights: the one-hot input times
 ``W_ih`` is a column lookup, so one step is an ``index_select`` plus one ``addmm``. Measured on this
-machine, single thread, no grad (``step`` vs ``nn.LSTM`` on a length-1 sequence): B=1 36 µs vs
-153 µs, B=32 109 µs vs 235 µs, B=256 523 µs vs 605 µs. ``step`` matches ``forward`` to float
+machine, single thread, no grad, output layer included (``step`` vs ``nn.LSTM`` on a length-1
+sequence): B=1 45 µs vs 153 µs, B=32 111 µs vs 235 µs, B=256 528 µs vs 605 µs. ``step`` matches ``forward`` to float
 rounding (about 1e-7) and is differentiable when grad is enabled.
 """
 
@@ -93,13 +93,29 @@ class NoteRNN(nn.Module):
         """
         notes = self._check_notes(notes, 1)
         h, c = self._check_state(state, notes.shape[0])
-        lstm = self.lstm
-        x = lstm.weight_ih_l0.index_select(1, notes).t()  # (B, 4H): one_hot(notes) @ W_ih^T
-        gates = torch.addmm(x + (lstm.bias_ih_l0 + lstm.bias_hh_l0), h, lstm.weight_hh_l0.t())  # (B, 4H)
+        x = self._input_table().index_select(0, notes)  # (B, 4H): one_hot(notes) @ W_ih^T + biases
+        gates = torch.addmm(x, h, self.lstm.weight_hh_l0.t())  # (B, 4H)
         i, f, g, o = gates.chunk(4, dim=1)  # PyTorch gate order: input, forget, cell, output
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
         return self.head(h), (h, c)
+
+    def _input_table(self) -> torch.Tensor:
+        """``W_ih^T + b_ih + b_hh`` as a ``(38, 4H)`` table: row k is the input gates of note k.
+
+        Without autograd the table is cached until a weight changes (in-place optimiser steps and
+        ``load_state_dict`` bump the tensors' version counters; copies and ``.to`` give new storage).
+        """
+        lstm = self.lstm
+        params = (lstm.weight_ih_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            return lstm.weight_ih_l0.t() + (lstm.bias_ih_l0 + lstm.bias_hh_l0)
+        key = tuple((p.data_ptr(), p._version) for p in params)
+        if getattr(self, "_table_key", None) != key:
+            with torch.no_grad():
+                self._table = (lstm.weight_ih_l0.t() + (lstm.bias_ih_l0 + lstm.bias_hh_l0)).contiguous()
+            self._table_key = key
+        return self._table
 
     # ---------------------------------------------------------------------------------- sampling
     @torch.no_grad()
@@ -200,17 +216,20 @@ def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator |
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
-def primer_from_file(path: str | os.PathLike, n: int = 1, max_steps: int | None = None) -> torch.Tensor:
+def primer_from_file(
+    path: str | os.PathLike, n: int = 1, max_steps: int | None = None, transpose: bool = True
+) -> torch.Tensor:
     """Notes of a MIDI or ABC file as a primer for :meth:`NoteRNN.sample`, repeated for ``n`` melodies.
 
     :param path: the file (read with :func:`melody_env.encoding.read_melody`, its first melody).
     :param n: number of melodies to prime.
     :param max_steps: keep only the last ``max_steps`` steps (``None``: all).
+    :param transpose: transpose to C major / A minor first, as the training corpus is (SPEC §2).
     :return: ``(n, P)`` int64.
     """
     from melody_env.encoding import read_melody  # music21 is heavy: imported only when a file is read
 
-    melody = torch.as_tensor(read_melody(path), dtype=torch.long)
+    melody = torch.as_tensor(read_melody(path, transpose=transpose), dtype=torch.long)
     if max_steps is not None:
         melody = melody[-max_steps:]
     if melody.numel() == 0:

@@ -134,7 +134,6 @@ C_MAJOR = Key()
 __all__ = [
     "C_MAJOR",
     "FIRST_PITCH_CLASS",
-    "Key",
     "MAX_MIDI",
     "MIN_MIDI",
     "NOTE_OFF",
@@ -143,6 +142,7 @@ __all__ = [
     "PITCH_OFFSET",
     "STEPS_PER_BAR",
     "STEPS_PER_QUARTER",
+    "Key",
     "class_to_midi",
     "midi_to_class",
     "token_name",

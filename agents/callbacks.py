@@ -1,0 +1,38 @@
+"""Training diagnostics as an SB3 callback: reward parts, each rule, KL to the prior, policy entropy.
+
+:class:`TuningStatsCallback` is added to every :meth:`agents.RLTuner.learn` call. At each vector step
+it averages, over the N melodies, what the env reports (log p(a|s), rMT and each rule's reward) and
+what the tuner exposes in its locals (``logits``: the policy logits, ``log_prior``: log p(·|s)), and
+feeds SB3's logger with ``record_mean`` so each dump shows the mean since the previous one. A policy
+collapsing onto one melody shows as falling ``policy/entropy`` and rising ``policy/kl_to_prior``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents.policies import kl_and_entropy
+
+RULE_PREFIX = "rules/"
+
+
+class TuningStatsCallback(BaseCallback):
+    """Log ``reward/log_prior``, ``reward/music_theory``, ``reward/<rule>``, ``policy/kl_to_prior`` and
+    ``policy/entropy`` (means over melodies and steps between two log dumps)."""
+
+    def _on_step(self) -> bool:
+        infos = self.locals["infos"]
+        record = self.logger.record_mean
+        if infos and "log_prior" in infos[0]:
+            keys = ["log_prior", "music_theory", *(k for k in infos[0] if k.startswith(RULE_PREFIX))]
+            for key in keys:
+                value = float(np.mean([info[key] for info in infos]))
+                record("reward/" + key.removeprefix(RULE_PREFIX), value)
+        kl, entropy = kl_and_entropy(self.locals["logits"], self.locals["log_prior"])
+        record("policy/kl_to_prior", float(kl.mean()))
+        record("policy/entropy", float(entropy.mean()))
+        return True
+
+
+__all__ = ["TuningStatsCallback"]

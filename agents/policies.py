@@ -1,0 +1,93 @@
+"""Recurrent value networks and the policies they define (SPEC §5, Eq. 5, 12, 14).
+
+The Q network (its values are Q, Ψ or G depending on the algorithm) is a copy of the Note RNN,
+initialised from its weights; the target network is another copy, soft-updated; the Reward RNN is the
+Note RNN itself, frozen (``requires_grad`` off, never given to the optimiser), which gives log p(·|s)
+to G-learning's target and policy and to the KL diagnostics.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+
+from melody_env.note_rnn import NoteRNN, NoteRNNConfig
+
+ALGORITHMS = ("q", "psi", "g", "rl_only")
+
+
+def check_algorithm(algorithm: str) -> str:
+    """Return ``algorithm`` if it names one of :data:`ALGORITHMS`, else raise ``ValueError``."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS} (Eq. 4, 11, 13, RL-only), got {algorithm!r}")
+    return algorithm
+
+
+def policy_logits(algorithm: str, values: Tensor, log_prior: Tensor | None) -> Tensor:
+    """Logits whose softmax is the agent's stochastic policy and whose argmax is its greedy action.
+
+    Q and RL-only: ``Q`` (greedy policy Eq. 5; softmax at temperature 1 for sampling, SPEC §7).
+    Ψ: ``Ψ`` (π ∝ exp Ψ, Eq. 12). G: ``G + log p`` (π ∝ p · exp G, Eq. 14).
+
+    :param algorithm: one of :data:`ALGORITHMS`.
+    :param values: (B, A) network outputs.
+    :param log_prior: (B, A) log p(·|s) from the Reward RNN (needed for ``"g"`` only).
+    """
+    if algorithm == "g":
+        if log_prior is None:
+            raise ValueError("G-learning's policy needs log p(·|s) from the Reward RNN (Eq. 14)")
+        return values + log_prior
+    return values
+
+
+def kl_and_entropy(logits: Tensor, log_prior: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-row KL[π(·|s) ‖ p(·|s)] and entropy H[π(·|s)] of the policy ``π = softmax(logits)``.
+
+    Falling entropy and rising KL reveal a policy collapsing onto one melody.
+
+    :param logits: (B, A) policy logits. :param log_prior: (B, A) log p(·|s).
+    :return: ``(kl (B,), entropy (B,))``.
+    """
+    log_pi = torch.log_softmax(logits, dim=-1)
+    pi = log_pi.exp()
+    return (pi * (log_pi - log_prior)).sum(-1), -(pi * log_pi).sum(-1)
+
+
+class TunerNetworks(nn.Module):
+    """The three networks of RL Tuner (paper Fig. 1).
+
+    :param note_rnn: the pretrained Note RNN; it is copied three times and not modified.
+    """
+
+    def __init__(self, note_rnn: NoteRNN) -> None:
+        super().__init__()
+        self.q_net = copy.deepcopy(note_rnn).train()
+        self.target_net = copy.deepcopy(note_rnn).eval().requires_grad_(False)
+        self.reward_rnn = copy.deepcopy(note_rnn).eval().requires_grad_(False)
+        self.q_net.requires_grad_(True)
+        self._q_params = list(self.q_net.parameters())
+        self._target_params = list(self.target_net.parameters())
+
+    @property
+    def config(self) -> NoteRNNConfig:
+        """The Note RNN config shared by the three networks."""
+        return self.q_net.config
+
+    def values(self, notes: Tensor, state: tuple[Tensor, Tensor] | None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """One recurrent step of the online network: values (B, A) of the state (previous note, LSTM state)."""
+        return self.q_net.step(notes, state)
+
+    @torch.no_grad()
+    def log_prior(self, reward_h: Tensor) -> Tensor:
+        """log p(·|s) (B, A) from the Reward RNN's hidden state (the env's observation ``"h"``)."""
+        return torch.log_softmax(self.reward_rnn.output(reward_h), dim=-1)
+
+    @torch.no_grad()
+    def soft_update(self, tau: float) -> None:
+        """θ⁻ ← (1 − η) θ⁻ + η θ for every parameter (SPEC §6: η = 0.01)."""
+        torch._foreach_lerp_(self._target_params, self._q_params, tau)
+
+
+__all__ = ["ALGORITHMS", "TunerNetworks", "check_algorithm", "kl_and_entropy", "policy_logits"]

@@ -1,0 +1,159 @@
+"""Train the Note RNN on a corpus and write its checkpoint and a report (SPEC §3).
+
+The shipped checkpoint (melody_env/checkpoints/note_rnn.*) was made with::
+
+    python -m benchmarks.train_note_rnn --out melody_env/checkpoints/note_rnn \\
+        --results benchmarks/results/train_note_rnn.md
+
+(also ``rl-tuner train-note-rnn ...``). Defaults are the paper's hyperparameters except the iteration
+budget; see melody_env/checkpoints/MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from melody_env.data import load_corpus
+from melody_env.training import NoteRNNTrainingResult, train_note_rnn
+
+
+@dataclass
+class Args:
+    """Arguments of the Note RNN training script (paper values from SPEC §3 unless noted)."""
+
+    source: str = "music21"
+    """corpus: 'music21' (the folk ABC collections music21 ships) or a folder of MIDI/ABC files"""
+    out: str = "runs/note_rnn/note_rnn"
+    """checkpoint name; writes <out>.safetensors and <out>.json (the best validation loss)"""
+    results: str = ""
+    """Markdown report path (default: <out>.md)"""
+    iterations: int = 12_000
+    """maximum gradient steps (paper: 30,000; 12,000 fit the 30-minute budget on 2 cores)"""
+    batch_size: int = 128
+    """windows per gradient step (paper: 128)"""
+    window: int = 64
+    """input steps per training window cut from a melody"""
+    learning_rate: float = 1e-3
+    """Adam learning rate"""
+    clip_norm: float = 5.0
+    """gradient norm clip (paper: 5)"""
+    l2: float = 2.5e-5
+    """L2 penalty on the weights, added to the loss (paper: 2.5e-5)"""
+    skip_steps: int = 8
+    """leading steps of each window whose loss is not used (paper: 8)"""
+    eval_every: int = 500
+    """steps between validations"""
+    patience: int = 6
+    """stop after this many validations without a lower validation loss"""
+    max_seconds: float = 1680.0
+    """stop at the first validation after this many seconds (0 = no limit)"""
+    seed: int = 0
+    """seeds the initial weights and the window draws"""
+    threads: int = 1
+    """torch CPU threads (this small LSTM trains fastest on 1)"""
+    progress: bool = True
+    """show a progress bar"""
+
+
+def _field_help(cls: type) -> dict[str, str]:
+    """The docstring line under each dataclass field."""
+    body = ast.parse(inspect.getsource(cls)).body[0].body
+    helps = {}
+    for node, nxt in zip(body, body[1:], strict=False):
+        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
+            helps[node.target.id] = str(nxt.value.value)
+    return helps
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Args:
+    """``Args`` from the command line (``--flag value``; booleans as ``--progress`` / ``--no-progress``)."""
+    parser = argparse.ArgumentParser(prog="rl-tuner train-note-rnn", description=__doc__.splitlines()[0])
+    helps = _field_help(Args)
+    for f in dataclasses.fields(Args):
+        flag = "--" + f.name.replace("_", "-")
+        kind = {"int": int, "float": float, "str": str, "bool": bool}[f.type]
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
+        else:
+            parser.add_argument(flag, type=kind, default=f.default, help=f"{helps[f.name]} (default: {f.default})")
+    return Args(**vars(parser.parse_args(argv)))
+
+
+def report(args: Args, result: NoteRNNTrainingResult, summary: dict, command: str) -> str:
+    """The Markdown report of one training run."""
+    lines = [
+        "# Note RNN training",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores (torch threads: {args.threads}), "
+        f"Python {platform.python_version()}, torch {torch.__version__}.",
+        "",
+        "| result | value |",
+        "|---|---|",
+        f"| steps | {result.steps} (stopped by {result.stopped}) |",
+        f"| training time | {result.seconds / 60:.1f} min ({result.seconds / max(result.steps, 1) * 1000:.0f} ms/step) |",
+        f"| best step | {result.best_step} |",
+        f"| validation accuracy | {result.val_accuracy:.2%} (paper: 92 % on its own data) |",
+        f"| log perplexity (nats) | {result.log_perplexity:.4f} (paper: 0.2536 on its own data) |",
+        "",
+        "Corpus: " + ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("cache", "cache_hit")),
+        "",
+        "Arguments: " + ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(args).items()),
+        "",
+        "| step | minutes | train loss | val loss | val accuracy |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {h['step']} | {h['seconds'] / 60:.1f} | {h['train_loss']:.4f} | {h['val_loss']:.4f} | {h['val_accuracy']:.2%} |"
+        for h in result.history
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, save the best checkpoint with its metadata, write the report."""
+    args = parse_args(argv)
+    command = "python -m benchmarks.train_note_rnn " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    corpus = load_corpus(args.source)
+    summary = {k: v for k, v in corpus.summary.items() if k not in ("cache", "cache_hit")}
+    print(f"corpus: {len(corpus.train)} training, {len(corpus.valid)} validation melodies "
+          f"({time.perf_counter() - t0:.0f} s)")
+    result = train_note_rnn(
+        corpus, iterations=args.iterations, batch_size=args.batch_size, window=args.window,
+        learning_rate=args.learning_rate, clip_norm=args.clip_norm, l2=args.l2, skip_steps=args.skip_steps,
+        eval_every=args.eval_every, patience=args.patience, max_seconds=args.max_seconds or None,
+        seed=args.seed, checkpoint_path=args.out, progress=args.progress,
+    )
+    metadata = {
+        "command": command, "args": dataclasses.asdict(args), "corpus": summary,
+        "steps": result.steps, "best_step": result.best_step, "seconds": round(result.seconds, 1),
+        "val_accuracy": result.val_accuracy, "log_perplexity": result.log_perplexity, "stopped": result.stopped,
+    }
+    json_path = result.model.save(args.out, metadata=json.loads(json.dumps(metadata, default=str)))
+    results = Path(args.results or f"{args.out}.md")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(report(args, result, summary, command), encoding="utf-8")
+    print(f"best step {result.best_step}/{result.steps}: val accuracy {result.val_accuracy:.2%}, "
+          f"log perplexity {result.log_perplexity:.4f}; wrote {json_path} and {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""The melody corpus the Note RNN learns from (SPEC §2), encoded once and cached on disk.
+
+``load_corpus()`` reads the ABC folk collections shipped inside music21 (Essen, O'Neill's 1850,
+Ryan's Mammoth, Aird's Airs: ≈12.7k tunes); ``load_corpus(folder)`` reads every ``.mid``/``.midi``
+and ``.abc`` file below a folder. Each tune or file goes through Magenta's melody extraction
+(:mod:`melody_env.midi_extract`), is transposed to C major / A minor, folded into MIDI [48, 84) and
+encoded as 38-class tokens (:func:`melody_env.encoding.notes_to_melody`). A file or tune that cannot
+be used is skipped and counted per reason in ``Corpus.summary["skipped"]``.
+
+The encoded corpus is stored as ``.npz`` (flat int8 tokens + offsets, no pickle) under
+``$RL_TUNER_CACHE`` or ``~/.cache/rl-tuner``, keyed by the source, its files (size, mtime), the
+settings and :data:`FORMAT_VERSION`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from melody_env import abc
+from melody_env.encoding import notes_to_melody
+from melody_env.midi_extract import ABC_RULES, MIDI_RULES, ExtractConfig, extract_melodies, score_tracks
+
+FORMAT_VERSION = 1
+"""Bump when the encoding or extraction changes, so old caches are not reused."""
+MUSIC21_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
+"""The ABC folk collections of music21's corpus that form the default corpus (SPEC §2)."""
+MIDI_SUFFIXES = (".mid", ".midi")
+_MIN_TASKS_PER_WORKER = 32
+
+
+@dataclass
+class Corpus:
+    """Encoded melodies with a deterministic train/validation split.
+
+    :param melodies: int8 token arrays (variable length), one per melody.
+    :param ids: ``"<file>#<tune>:<melody>"`` for each melody.
+    :param is_valid: True for validation melodies (chosen by a hash of the tune id).
+    :param summary: files, tunes, melodies, steps, skipped per reason, truncated, seconds, cache.
+    """
+
+    melodies: list[np.ndarray]
+    ids: list[str]
+    is_valid: np.ndarray
+    summary: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.melodies)
+
+    @property
+    def train(self) -> list[np.ndarray]:
+        """Training melodies."""
+        return [m for m, v in zip(self.melodies, self.is_valid, strict=True) if not v]
+
+    @property
+    def valid(self) -> list[np.ndarray]:
+        """Validation melodies."""
+        return [m for m, v in zip(self.melodies, self.is_valid, strict=True) if v]
+
+    def openings(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """First tokens of ``n`` training melodies drawn uniformly (to prime the env, SPEC §6).
+
+        :param n: number of openings.
+        :param rng: a numpy Generator or a seed.
+        :returns: (n,) int64 note classes.
+        """
+        firsts = np.array([m[0] for m, v in zip(self.melodies, self.is_valid, strict=True) if not v], dtype=np.int64)
+        if not len(firsts):
+            raise ValueError("the corpus has no training melodies to draw openings from")
+        return firsts[np.random.default_rng(rng).integers(len(firsts), size=n)]
+
+    def opening(self, rng: np.random.Generator | int | None = None) -> int:
+        """First token of one random training melody."""
+        return int(self.openings(1, rng)[0])
+
+
+def default_cache_dir() -> Path:
+    """``$RL_TUNER_CACHE`` or ``~/.cache/rl-tuner``."""
+    return Path(os.environ.get("RL_TUNER_CACHE") or Path.home() / ".cache" / "rl-tuner")
+
+
+def _music21_files() -> tuple[Path, list[Path]]:
+    import music21
+
+    root = Path(music21.__file__).parent / "corpus"
+    return root, sorted(p for name in MUSIC21_COLLECTIONS for p in (root / name).rglob("*.abc"))
+
+
+def _source_files(source: str | Path) -> tuple[Path, list[Path]]:
+    if str(source) == "music21":
+        return _music21_files()
+    root = Path(source).expanduser().resolve()
+    if root.is_file():
+        return root.parent, [root]
+    if not root.is_dir():
+        raise ValueError(f"corpus source {source!s} is neither 'music21' nor an existing folder of MIDI/ABC files")
+    suffixes = (*MIDI_SUFFIXES, ".abc")
+    return root, sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def _encode_score(score, tune_id: str, config: ExtractConfig, counts: Counter) -> list[tuple[str, np.ndarray]]:
+    melodies = []
+    tracks = score_tracks(score, first_only=config.first_track_only)
+    if not tracks:
+        counts["empty"] += 1
+    for track in tracks:
+        melodies += extract_melodies(track, config, counts)
+    return [
+        (f"{tune_id}:{k}", notes_to_melody(m.pitches, m.starts, m.ends).astype(np.int8)) for k, m in enumerate(melodies)
+    ]
+
+
+def _encode_batch(batch: list[tuple[str, str, str]], midi_config: ExtractConfig, abc_config: ExtractConfig):
+    """Encode tasks ``(kind, tune_id, payload)``: ``"abc"`` with tune text or ``"midi"`` with a path."""
+    import symusic
+
+    out, counts = [], Counter()
+    for kind, tune_id, payload in batch:
+        try:
+            if kind == "abc":
+                score, config = abc.parse_tune(payload), abc_config
+            else:
+                score, config = symusic.Score(payload), midi_config
+        except Exception:  # abc2midi / MIDI parser: any failure means an unusable tune or file
+            counts["unparsable"] += 1
+            continue
+        try:
+            out += _encode_score(score, tune_id, config, counts)
+        except Exception as err:  # never let one odd tune stop the corpus
+            counts[f"error:{type(err).__name__}"] += 1
+    return out, counts
+
+
+def _silence_worker() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+
+
+def _tasks(root: Path, files: list[Path], counts: Counter) -> list[tuple[str, str, str]]:
+    tasks = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() in MIDI_SUFFIXES:
+            tasks.append(("midi", rel, str(path)))
+            continue
+        try:
+            tunes = abc.split_tunes(abc.read_text(path))
+        except OSError:
+            counts["unreadable"] += 1
+            continue
+        if not tunes:
+            counts["no_tunes"] += 1
+        tasks += [("abc", f"{rel}#{i}", tune) for i, tune in enumerate(tunes)]
+    return tasks
+
+
+def _run(tasks, midi_config: ExtractConfig, abc_config: ExtractConfig, workers: int, counts: Counter):
+    """Encode all tasks, in ``workers`` spawned processes when there are enough tasks to pay for them."""
+    workers = min(workers, len(tasks) // _MIN_TASKS_PER_WORKER)
+    if workers > 1:
+        size = -(-len(tasks) // (8 * workers))
+        batches = [(tasks[i : i + size], midi_config, abc_config) for i in range(0, len(tasks), size)]
+        with multiprocessing.get_context("spawn").Pool(workers, initializer=_silence_worker) as pool:
+            results = pool.starmap(_encode_batch, batches, chunksize=1)
+    else:
+        with abc.quiet_c_output():
+            results = [_encode_batch(tasks, midi_config, abc_config)]
+    encoded = []
+    for out, batch_counts in results:
+        encoded += out
+        counts.update(batch_counts)
+    return encoded
+
+
+def validation_mask(ids: list[str], valid_fraction: float = 0.1) -> np.ndarray:
+    """Deterministic split: a melody is held out if crc32 of its tune id falls in the first fraction.
+
+    Melodies of one tune (ids ``"<tune>:<k>"``) share the tune's side of the split.
+
+    :param ids: melody ids ``"<file>#<tune>:<melody>"``.
+    :param valid_fraction: expected share of tunes held out.
+    :returns: (len(ids),) bool, True = validation.
+    """
+    tunes = [i.rsplit(":", 1)[0] for i in ids]
+    return np.array([zlib.crc32(t.encode()) % 10_000 < valid_fraction * 10_000 for t in tunes], dtype=bool)
+
+
+def _cache_key(root: Path, files: list[Path], settings: dict) -> str:
+    stats = [(p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    blob = json.dumps({"format_version": FORMAT_VERSION, "root": str(root), "files": stats, **settings}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _save(path: Path, corpus: Corpus) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lengths = np.array([len(m) for m in corpus.melodies], dtype=np.int64)
+    tokens = np.concatenate(corpus.melodies) if corpus.melodies else np.zeros(0, dtype=np.int8)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                tokens=tokens.astype(np.int8),
+                offsets=np.concatenate([[0], np.cumsum(lengths)]),
+                ids=np.array(corpus.ids, dtype=str),
+                is_valid=corpus.is_valid,
+                summary=np.array(json.dumps(corpus.summary)),
+            )
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load(path: Path) -> Corpus | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            offsets, tokens = data["offsets"], data["tokens"]
+            melodies = [tokens[a:b] for a, b in itertools.pairwise(offsets)]
+            return Corpus(melodies, data["ids"].tolist(), data["is_valid"], json.loads(str(data["summary"])))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def load_corpus(
+    source: str | Path = "music21",
+    cache_dir: str | Path | None = None,
+    *,
+    midi_config: ExtractConfig = MIDI_RULES,
+    abc_config: ExtractConfig = ABC_RULES,
+    valid_fraction: float = 0.1,
+    workers: int = 2,
+    use_cache: bool = True,
+) -> Corpus:
+    """Load (from cache) or encode a corpus of melodies (SPEC §2).
+
+    :param source: ``"music21"`` (the folk ABC collections inside music21), or a folder (or a single
+        file) of ``.mid``/``.midi``/``.abc`` files.
+    :param cache_dir: where encoded corpora are kept (default ``$RL_TUNER_CACHE`` or ``~/.cache/rl-tuner``).
+    :param midi_config: extraction rules for MIDI files (Magenta's: 7 bars, 5 pitches, 512 steps).
+    :param abc_config: extraction rules for ABC tunes (melody voice, ≥ 2 bars, ≥ 5 pitches).
+    :param valid_fraction: share of tunes held out for validation (by a hash of the tune id).
+    :param workers: processes used to encode (1 = in this process).
+    :param use_cache: read and write the on-disk cache.
+    :raises ValueError: when the source does not exist or yields no melody.
+    """
+    if not 0.0 <= valid_fraction < 1.0:
+        raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+    t0 = time.perf_counter()
+    root, files = _source_files(source)
+    settings = {"midi": asdict(midi_config), "abc": asdict(abc_config), "valid_fraction": valid_fraction}
+    cache_path = Path(cache_dir or default_cache_dir()) / f"corpus-{_cache_key(root, files, settings)}.npz"
+    if use_cache and cache_path.is_file() and (cached := _load(cache_path)) is not None:
+        cached.summary.update(cache=str(cache_path), cache_hit=True, load_seconds=time.perf_counter() - t0)
+        return cached
+    counts: Counter = Counter()
+    tasks = _tasks(root, files, counts)
+    encoded = _run(tasks, midi_config, abc_config, max(1, workers), counts)
+    truncated = counts.pop("truncated", 0)
+    if not encoded:
+        raise ValueError(
+            f"no melody found in {source!s} ({len(files)} MIDI/ABC files, skipped: {dict(counts) or 'none'}); "
+            "pass a folder holding .mid/.midi/.abc files with monophonic tracks, or loosen midi_config/abc_config"
+        )
+    ids = [i for i, _ in encoded]
+    melodies = [m for _, m in encoded]
+    summary = {
+        "source": str(source),
+        "files": len(files),
+        "tunes": len(tasks),
+        "melodies": len(melodies),
+        "steps": int(sum(len(m) for m in melodies)),
+        "skipped": dict(sorted(counts.items())),
+        "truncated": truncated,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "format_version": FORMAT_VERSION,
+    }
+    corpus = Corpus(melodies, ids, validation_mask(ids, valid_fraction), summary)
+    summary["valid_melodies"] = int(corpus.is_valid.sum())
+    if use_cache:
+        _save(cache_path, corpus)
+    corpus.summary.update(cache=str(cache_path) if use_cache else None, cache_hit=False)
+    return corpus
+
+
+__all__ = ["FORMAT_VERSION", "MUSIC21_COLLECTIONS", "Corpus", "default_cache_dir", "load_corpus", "validation_mask"]

@@ -1,0 +1,219 @@
+"""``MelodyCompose-v0``: compose a melody note by note, rewarded by a Note RNN prior and music theory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from melody_env.note_rnn import NoteRNN
+from melody_env.vector import RENDER_MODES, MelodyBatch, observation_space, render_melody, resolve_primer
+from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
+
+
+class MelodyComposeEnv(gym.Env):
+    """Compose a monophonic melody, one 16th-note step at a time (RL Tuner, Jaques et al. 2017).
+
+    ## Description
+
+    The agent writes a melody of ``melody_length`` (32) steps. Each step is one of 38 classes
+    (SPEC §1): 0 = note off (a rest starts), 1 = no event (the sounding note or rest continues),
+    k = 2..37 = onset of MIDI pitch 46 + k (C3..B5). A frozen *Reward RNN* (the pretrained Note RNN,
+    one LSTM of 100 cells) listens to the melody; the reward combines how likely it finds each note
+    with nine music-theory rules (SPEC §4), as in the paper's Eq. 3.
+
+    ## Action Space
+
+    ``Discrete(38)``: the next class. Anything else (a float, a bool, an array of another shape, a
+    class outside 0..37) raises ``TypeError``/``ValueError``.
+
+    ## Observation Space
+
+    A ``Dict``:
+
+    | Key        | Space                        | Meaning                                                   |
+    |------------|------------------------------|-----------------------------------------------------------|
+    | `note`     | `Discrete(38)`               | the last note played (the primer's last note after reset) |
+    | `h`        | `Box(-1, 1, (100,), float32)`| Reward RNN LSTM output after consuming `note`             |
+    | `c`        | `Box(-inf, inf, (100,), f32)`| Reward RNN LSTM cell state after consuming `note`         |
+    | `position` | `Discrete(melody_length + 1)`| notes of the melody played so far (0 after reset)         |
+
+    ``(note, h, c)`` is the state the Q network of the paper sees (SPEC §5); ``h`` and ``c`` have the
+    Reward RNN's hidden size (100 for the shipped model).
+
+    ## Rewards
+
+    Eq. 3: ``r(s, a) = log p(a | s) + r_MT(a, s) / c`` (:func:`melody_env.reward.compose_reward`), where
+    ``p`` is the Reward RNN's softmax at temperature 1 and ``r_MT`` the weighted sum of the rules.
+    ``reward_mode="rules"`` gives ``r_MT / c`` only (G learning and the RL-only baseline),
+    ``reward_mode="prior"`` gives ``log p(a | s)`` only.
+
+    ``info`` of ``step``: ``"log_prior"`` (float, ``log p(a|s)``), ``"music_theory"`` (float, ``r_MT``,
+    not divided by ``c``), ``"rules/<name>"`` (float, each rule's weighted value; they sum to
+    ``music_theory``) and ``"prior_log_probs"`` (``(38,)`` float32, ``log p(. | s')`` at the next state,
+    which G learning needs). ``info`` of ``reset`` holds ``"prior_log_probs"`` of the first state.
+
+    ## Starting State
+
+    The Reward RNN starts from the zero state and consumes a *primer*, which is not part of the
+    melody: by default one note onset drawn uniformly from classes 2..37 with ``np_random`` (SPEC §6;
+    the original drew from classes 0..36, including rests and holds and leaving out B5).
+    ``primer="corpus"`` uses the first ``corpus_primer_steps`` steps of a random training melody
+    of ``corpus`` (loaded on first use, slow the first time); a MIDI/ABC path or a sequence of classes
+    primes every melody with those notes. ``reset(options={"primer": ...})`` overrides it once.
+
+    ## Episode End
+
+    ``terminated`` is True after the last note (step ``melody_length``); there is no truncation.
+    Stepping again raises ``gymnasium.error.ResetNeeded``.
+
+    ## Arguments
+
+    ```python
+    import gymnasium as gym
+    import melody_env  # registers MelodyCompose-v0
+
+    env = gym.make("MelodyCompose-v0", render_mode="ansi", c=0.5, key="C major", melody_length=32)
+    envs = gym.make_vec("MelodyCompose-v0", num_envs=256)  # MelodyComposeVectorEnv, one batched step
+    ```
+
+    :param render_mode: ``None``, ``"ansi"`` (note names per step, bars split by ``|``) or
+        ``"rgb_array"`` (a piano roll of the melody so far).
+    :param checkpoint: the Reward RNN: ``None`` (the shipped Note RNN), a checkpoint path or a
+        ``NoteRNN``; a frozen copy is used (eval mode, no gradients), the caller's module is untouched.
+    :param c: weight of the prior against the rules (paper: 0.5).
+    :param key: key of the rules (a ``reward_rules.Key`` or a string such as ``"A minor"``).
+    :param melody_length: notes per melody (paper: 32).
+    :param rules: a ``reward_rules.RuleSet`` (default the nine rules of SPEC §4, weight 1) or a mapping
+        ``{rule name: weight}`` reweighing them.
+    :param reward_mode: ``"full"``, ``"rules"`` or ``"prior"`` (see Rewards).
+    :param primer: ``"random"``, ``"corpus"``, a MIDI/ABC file path or a sequence of classes.
+    :param corpus: source of ``primer="corpus"`` (``melody_env.data.load_corpus``), default ``"music21"``.
+    :param corpus_primer_steps: steps of a corpus melody's opening used as primer (default 1).
+
+    ## Version History
+
+    * v0: first version (this project).
+    """
+
+    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 16 / 3}  # noqa: RUF012
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        *,
+        checkpoint: NoteRNN | str | os.PathLike | None = None,
+        c: float = 0.5,
+        key: Key | str = C_MAJOR,
+        melody_length: int = 32,
+        rules: RuleSet | Mapping[str, float] | None = None,
+        reward_mode: str = "full",
+        primer: str | os.PathLike | Sequence[int] = "random",
+        corpus: str | os.PathLike = "music21",
+        corpus_primer_steps: int = 1,
+    ) -> None:
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.core = MelodyBatch(
+            1,
+            checkpoint=checkpoint,
+            c=c,
+            key=key,
+            melody_length=melody_length,
+            rules=rules,
+            reward_mode=reward_mode,
+            primer=primer,
+            corpus=corpus,
+            corpus_primer_steps=corpus_primer_steps,
+        )
+        self.observation_space = observation_space(self.core.hidden_size, self.core.melody_length)
+        self.action_space = spaces.Discrete(NUM_CLASSES)
+        self._rule_keys = tuple(f"rules/{name}" for name in self.core.rule_names)
+        self._action = np.zeros(1, dtype=np.int64)
+        self._mask = np.ones(1, dtype=bool)
+
+    @property
+    def reward_rnn(self) -> NoteRNN:
+        """The frozen Reward RNN (a copy of the checkpoint)."""
+        return self.core.reward_rnn
+
+    @property
+    def melody(self) -> np.ndarray:
+        """The notes of the melody so far, int64 (a copy)."""
+        return self.core.melodies[0, : max(int(self.core.positions[0]), 0)].copy()
+
+    @property
+    def primer(self) -> np.ndarray:
+        """The notes fed to the Reward RNN before the melody (a copy)."""
+        return self.core.primers[0].copy()
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start a new melody: draw the primer from ``np_random`` and feed it to the Reward RNN.
+
+        :param seed: seeds ``np_random`` (Gymnasium semantics).
+        :param options: ``{"primer": ...}`` to override the primer for this melody only.
+        """
+        super().reset(seed=seed)
+        options = dict(options or {})
+        primer = resolve_primer(options.pop("primer")) if "primer" in options else None
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}; the only one is 'primer'")
+        self.core.reset_rows(self._mask, [self.core.draw_primer(self.np_random, primer)])
+        return self._observation(), {"prior_log_probs": self.core.log_probs[0].copy()}
+
+    def step(self, action: int) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Play note ``action``; see the class docs for the reward and ``info``."""
+        self._action[0] = _check_action(action)
+        core = self.core
+        if not 0 <= core.positions[0] < core.melody_length:
+            raise ResetNeeded(
+                f"the melody is complete ({core.melody_length} notes) or not started; call reset() before step()"
+            )
+        reward, log_prior, music_theory, rule_values = core.step(self._action)
+        info = dict(zip(self._rule_keys, rule_values[0].tolist(), strict=True))
+        info["log_prior"] = float(log_prior[0])
+        info["music_theory"] = float(music_theory[0])
+        info["prior_log_probs"] = core.log_probs[0].copy()
+        terminated = bool(core.positions[0] == core.melody_length)
+        return self._observation(), float(reward[0]), terminated, False, info
+
+    def render(self) -> str | np.ndarray | None:
+        """Note names (``"ansi"``) or a piano roll (``"rgb_array"``) of the melody so far."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        return render_melody(self.render_mode, self.core.primers[0], self.melody, self.core.melody_length)
+
+    def _observation(self) -> dict[str, Any]:
+        core = self.core
+        return {
+            "note": np.int64(core.notes[0]),
+            "h": core.h[0].copy(),
+            "c": core.c_state[0].copy(),
+            "position": np.int64(core.positions[0]),
+        }
+
+
+def _check_action(action: object) -> int:
+    """``action`` as an int class, or a ``TypeError``/``ValueError`` naming what is wrong."""
+    if isinstance(action, (bool, np.bool_)):
+        raise TypeError(f"action must be an int note class 0..{NUM_CLASSES - 1}, got bool {action!r}")
+    if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+        action = action.item()
+    if not isinstance(action, (int, np.integer)):
+        kind = type(action).__name__
+        raise TypeError(f"action must be an int note class 0..{NUM_CLASSES - 1}, got {kind} {action!r}")
+    if not 0 <= action < NUM_CLASSES:
+        raise ValueError(f"action must be a note class 0..{NUM_CLASSES - 1}, got {action}")
+    return int(action)
+
+
+__all__ = ["MelodyComposeEnv"]
