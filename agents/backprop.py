@@ -50,6 +50,21 @@ def ordered_parameters(net: nn.Module) -> list[nn.Parameter]:
     return [params[name] for name in PARAMETER_NAMES]
 
 
+def lstm_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """One step of the network: all values (B, A) and the new state, like ``NoteRNN.step``.
+
+    Parameters are read afresh at every call (no cached input table: the fused Adam step changes
+    them in place without bumping their version counters).
+    """
+    w_ih, w_hh, b_ih, b_hh, w_o, b_o = params
+    hidden = w_hh.shape[1]
+    gates = torch.addmm(w_ih.t().index_select(0, notes) + (b_ih + b_hh), h0, w_hh.t())  # (B, 4H)
+    sig = torch.sigmoid(gates)
+    c1 = torch.addcmul(sig[:, hidden : 2 * hidden] * c0, sig[:, :hidden], torch.tanh(gates[:, 2 * hidden : 3 * hidden]))
+    h1 = sig[:, 3 * hidden :] * torch.tanh(c1)
+    return torch.addmm(b_o, h1, w_o.t()), (h1, c1)
+
+
 @torch.no_grad()
 def forward_taken(
     params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor, actions: Tensor
@@ -92,4 +107,4 @@ def backward_taken(params: list[Tensor], cache: StepCache, d_value: Tensor, grad
     g_bhh.copy_(g_bih)
 
 
-__all__ = ["PARAMETER_NAMES", "StepCache", "backward_taken", "forward_taken", "ordered_parameters"]
+__all__ = ["PARAMETER_NAMES", "StepCache", "backward_taken", "forward_taken", "lstm_values", "ordered_parameters"]

@@ -13,6 +13,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
+from agents.backprop import lstm_values, ordered_parameters
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
@@ -67,17 +68,24 @@ class TunerNetworks(nn.Module):
         self.target_net = copy.deepcopy(note_rnn).eval().requires_grad_(False)
         self.reward_rnn = copy.deepcopy(note_rnn).eval().requires_grad_(False)
         self.q_net.requires_grad_(True)
-        self._q_params = list(self.q_net.parameters())
-        self._target_params = list(self.target_net.parameters())
+        self.q_params = ordered_parameters(self.q_net)
+        self.target_params = ordered_parameters(self.target_net)
 
     @property
     def config(self) -> NoteRNNConfig:
         """The Note RNN config shared by the three networks."""
         return self.q_net.config
 
+    @torch.no_grad()
     def values(self, notes: Tensor, state: tuple[Tensor, Tensor] | None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """One recurrent step of the online network: values (B, A) of the state (previous note, LSTM state)."""
-        return self.q_net.step(notes, state)
+        h, c = self.q_net.initial_state(notes.shape[0]) if state is None else state
+        return lstm_values(self.q_params, notes, h, c)
+
+    @torch.no_grad()
+    def target_values(self, notes: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
+        """Target-network values (B, A) after one step on ``notes`` from ``state``."""
+        return lstm_values(self.target_params, notes, *state)[0]
 
     @torch.no_grad()
     def log_prior(self, reward_h: Tensor) -> Tensor:
@@ -87,7 +95,7 @@ class TunerNetworks(nn.Module):
     @torch.no_grad()
     def soft_update(self, tau: float) -> None:
         """θ⁻ ← (1 − η) θ⁻ + η θ for every parameter (SPEC §6: η = 0.01)."""
-        torch._foreach_lerp_(self._target_params, self._q_params, tau)
+        torch._foreach_lerp_(self.target_params, self.q_params, tau)
 
 
 __all__ = ["ALGORITHMS", "TunerNetworks", "check_algorithm", "kl_and_entropy", "policy_logits"]

@@ -30,7 +30,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import configure_logger, safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.backprop import backward_taken, forward_taken, ordered_parameters
+from agents.backprop import backward_taken, forward_taken
 from agents.buffer import RecurrentReplayBuffer, ReplayBatch
 from agents.callbacks import TuningStatsCallback
 from agents.exploration import make_exploration
@@ -137,7 +137,7 @@ class RLTuner:
             note_rnn = NoteRNN.load(note_rnn)
         self.melody_length = env_melody_length(self.env) if self.env is not None else 32
         self.networks = TunerNetworks(note_rnn)
-        self._q_params = ordered_parameters(self.networks.q_net)
+        self._q_params = self.networks.q_params
         self._grads = [torch.zeros_like(p) for p in self._q_params]
         for param, grad in zip(self._q_params, self._grads, strict=True):
             param.grad = grad  # filled in place by backward_taken at every gradient step
@@ -324,7 +324,7 @@ class RLTuner:
         The gradient is written by hand (:mod:`agents.backprop`), the same numbers as autograd.
         """
         value, h1, c1, cache = forward_taken(self._q_params, batch.note[i], batch.h[i], batch.c[i], batch.action[i])
-        next_values, _ = self.networks.target_net.step(batch.action[i], (h1, c1))  # (B, 38) at s'
+        next_values = self.networks.target_values(batch.action[i], (h1, c1))  # (B, 38) at s'
         if self.algorithm == "g":
             y = g_target(batch.reward[i], next_values, batch.next_log_prior[i], batch.done[i], self.gamma)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,30 +45,42 @@ def parse_args() -> Args:
     return Args(**vars(parser.parse_args()))
 
 
-def cold(source: str, workers: int) -> tuple[float, dict]:
-    with tempfile.TemporaryDirectory() as cache:
-        t0 = time.perf_counter()
-        corpus = load_corpus(source, cache_dir=cache, workers=workers)
-        return time.perf_counter() - t0, corpus.summary
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (pool workers, abc2midi runs)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(name: str, call) -> tuple[tuple[str, float, float], object]:
+    """Run ``call()``; return (name, wall seconds, CPU seconds) and its result."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = call()
+    return (name, time.perf_counter() - wall, cpu_seconds() - cpu), result
 
 
 def main() -> None:
     args = parse_args()
+    load_before = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as cache:
-        t0 = time.perf_counter()
-        summary = load_corpus(args.source, cache_dir=cache, workers=args.workers).summary
-        rows.append((f"cold, {args.workers} workers", time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        warm = load_corpus(args.source, cache_dir=cache)
-        rows.append(("warm (cache), same process", time.perf_counter() - t0))
+        row, corpus = timed(
+            f"cold, {args.workers} workers", lambda: load_corpus(args.source, cache_dir=cache, workers=args.workers)
+        )
+        rows.append(row)
+        summary = corpus.summary
+        row, warm = timed("warm (cache), same process", lambda: load_corpus(args.source, cache_dir=cache))
+        rows.append(row)
         assert warm.summary["cache_hit"]
         code = f"from melody_env.data import load_corpus; load_corpus({args.source!r}, cache_dir={cache!r})"
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
-        rows.append(("warm (cache), new process incl. imports", time.perf_counter() - t0))
+        rows.append(
+            timed(
+                "warm (cache), new process incl. imports",
+                lambda: subprocess.run([sys.executable, "-c", code], check=True),
+            )[0]
+        )
     if args.single:
-        rows.append(("cold, 1 worker", cold(args.source, 1)[0]))
+        with tempfile.TemporaryDirectory() as cache:
+            rows.append(timed("cold, 1 worker", lambda: load_corpus(args.source, cache_dir=cache, workers=1))[0])
 
     skipped = ", ".join(f"{k}: {v}" for k, v in summary["skipped"].items()) or "none"
     lines = [
@@ -75,11 +88,12 @@ def main() -> None:
         "",
         f"Command: `python -m benchmarks.bench_corpus{' --single' if args.single else ''}`  ",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python "
-        f"{platform.python_version()}; shared with other jobs, so timings are noisy.",
+        f"{platform.python_version()}; shared with other jobs (load average {load_before:.1f} at the start), "
+        "so wall times are noisy; CPU seconds (this process + finished children) are steadier.",
         "",
-        "| run | seconds |",
-        "|---|---|",
-        *[f"| {name} | {sec:.2f} |" for name, sec in rows],
+        "| run | wall s | CPU s |",
+        "|---|---|---|",
+        *[f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, wall, cpu in rows],
         "",
         f"Corpus `{args.source}`: {summary['files']} files, {summary['tunes']} tunes, {summary['melodies']} melodies "
         f"({summary['valid_melodies']} validation), {summary['steps']} steps; skipped: {skipped}; "

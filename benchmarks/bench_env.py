@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "| env | steps/s | µs/step |",
         "|---|---|---|",
-        f"| `gym.make(\"MelodyCompose-v0\")` (checker + order wrappers) | {single_made:,.0f} | {1e6 / single_made:.0f} |",
+        f'| `gym.make("MelodyCompose-v0")` (checker + order wrappers) | {single_made:,.0f} | {1e6 / single_made:.0f} |',
         f"| `MelodyComposeEnv` (unwrapped) | {single_raw:,.0f} | {1e6 / single_raw:.0f} |",
         f"| of which `RuleEvaluator.step`, N = 1 | {rules_1:,.0f} | {1e6 / rules_1:.0f} |",
         "",

@@ -15,6 +15,7 @@ import argparse
 import ast
 import dataclasses
 import inspect
+import itertools
 import json
 import os
 import platform
@@ -73,7 +74,7 @@ def _field_help(cls: type) -> dict[str, str]:
     """The docstring line under each dataclass field."""
     body = ast.parse(inspect.getsource(cls)).body[0].body
     helps = {}
-    for node, nxt in zip(body, body[1:], strict=False):
+    for node, nxt in itertools.pairwise(body):
         if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
             helps[node.target.id] = str(nxt.value.value)
     return helps
@@ -106,7 +107,8 @@ def report(args: Args, result: NoteRNNTrainingResult, summary: dict, command: st
         "| result | value |",
         "|---|---|",
         f"| steps | {result.steps} (stopped by {result.stopped}) |",
-        f"| training time | {result.seconds / 60:.1f} min ({result.seconds / max(result.steps, 1) * 1000:.0f} ms/step) |",
+        f"| training time | {result.seconds / 60:.1f} min "
+        f"({result.seconds / max(result.steps, 1) * 1000:.0f} ms/step, validations included) |",
         f"| best step | {result.best_step} |",
         f"| validation accuracy | {result.val_accuracy:.2%} (paper: 92 % on its own data) |",
         f"| log perplexity (nats) | {result.log_perplexity:.4f} (paper: 0.2536 on its own data) |",
@@ -119,7 +121,8 @@ def report(args: Args, result: NoteRNNTrainingResult, summary: dict, command: st
         "|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {h['step']} | {h['seconds'] / 60:.1f} | {h['train_loss']:.4f} | {h['val_loss']:.4f} | {h['val_accuracy']:.2%} |"
+        f"| {h['step']} | {h['seconds'] / 60:.1f} | {h['train_loss']:.4f} | {h['val_loss']:.4f} "
+        f"| {h['val_accuracy']:.2%} |"
         for h in result.history
     ]
     return "\n".join(lines) + "\n"

@@ -22,10 +22,10 @@ if ENV_ID not in registry:  # importing twice (or reloading) must not register t
 
 # Public name -> module defining it, imported lazily by __getattr__ (PEP 562).
 _EXPORTS = {
-    # env.py, vector.py, sb3_vec_env.py, reward.py: the environment
+    # env.py, vector.py, batch.py, sb3_vec_env.py, reward.py: the environment
     "MelodyComposeEnv": "melody_env.env",
     "MelodyComposeVectorEnv": "melody_env.vector",
-    "MelodyBatch": "melody_env.vector",
+    "MelodyBatch": "melody_env.batch",
     "MelodySB3VecEnv": "melody_env.sb3_vec_env",
     "REWARD_MODES": "melody_env.reward",
     "compose_reward": "melody_env.reward",

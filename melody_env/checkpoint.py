@@ -65,6 +65,7 @@ def _atomic_write(target: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary readable file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -127,12 +128,12 @@ def load_checkpoint(path: str | os.PathLike, kind: str, format_version: int = 1)
     try:
         header = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{json_path} is not valid JSON ({exc}); the file is damaged, save the model again") from exc
+        raise CheckpointError(f"{json_path} is not valid JSON ({exc}); the file is damaged, save again") from exc
     missing = {"kind", "format_version", "config", "tensors_sha256"} - set(header if isinstance(header, dict) else ())
     if missing:
         raise CheckpointError(f"{json_path} lacks {sorted(missing)}; it is not a checkpoint written by save_checkpoint")
     if header["kind"] != kind:
-        raise CheckpointError(f"{json_path} holds a {header['kind']!r} checkpoint, expected {kind!r}; pass the right file")
+        raise CheckpointError(f"{json_path} holds a {header['kind']!r} checkpoint, expected {kind!r}; pass another")
     if header["format_version"] != format_version:
         raise CheckpointError(
             f"{json_path} has format_version {header['format_version']!r}, this code reads version {format_version}; "
@@ -146,7 +147,7 @@ def load_checkpoint(path: str | os.PathLike, kind: str, format_version: int = 1)
     try:
         tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{tensor_path} is not a readable safetensors file ({exc}); save the model again") from exc
+        raise CheckpointError(f"{tensor_path} is not a readable safetensors file ({exc}); save again") from exc
     return Checkpoint(tensors, dict(header["config"]), dict(header.get("metadata") or {}))
 
 

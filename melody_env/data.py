@@ -7,6 +7,10 @@ and ``.abc`` file below a folder. Each tune or file goes through Magenta's melod
 encoded as 38-class tokens (:func:`melody_env.encoding.notes_to_melody`). A file or tune that cannot
 be used is skipped and counted per reason in ``Corpus.summary["skipped"]``.
 
+Folk tunes (ABC) use :data:`~melody_env.midi_extract.ABC_RULES`: the melody voice only, ≥ 2 bars and
+≥ 5 distinct pitches (Magenta's 7 bars would drop most short Essen songs), repeats played out,
+grace notes and chord symbols ignored, triplets and odd meters quantized to the 16th grid.
+
 The encoded corpus is stored as ``.npz`` (flat int8 tokens + offsets, no pickle) under
 ``$RL_TUNER_CACHE`` or ``~/.cache/rl-tuner``, keyed by the source, its files (size, mtime), the
 settings and :data:`FORMAT_VERSION`.
@@ -32,12 +36,13 @@ from melody_env import abc
 from melody_env.encoding import notes_to_melody
 from melody_env.midi_extract import ABC_RULES, MIDI_RULES, ExtractConfig, extract_melodies, score_tracks
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the encoding or extraction changes, so old caches are not reused."""
 MUSIC21_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
 """The ABC folk collections of music21's corpus that form the default corpus (SPEC §2)."""
 MIDI_SUFFIXES = (".mid", ".midi")
-_MIN_TASKS_PER_WORKER = 32
+_MIN_TASKS_PER_WORKER = 16
+_ABC_CHUNK = 100
 
 
 @dataclass
@@ -121,49 +126,59 @@ def _encode_score(score, tune_id: str, config: ExtractConfig, counts: Counter) -
     ]
 
 
-def _encode_batch(batch: list[tuple[str, str, str]], midi_config: ExtractConfig, abc_config: ExtractConfig):
-    """Encode tasks ``(kind, tune_id, payload)``: ``"abc"`` with tune text or ``"midi"`` with a path."""
+def _encode_task(task: tuple, midi_config: ExtractConfig, abc_config: ExtractConfig, counts: Counter):
+    """Melodies of one task: ``("midi", file_id, path)`` or ``("abc", file_id, header, [(index, tune)])``."""
     import symusic
 
-    out, counts = [], Counter()
-    for kind, tune_id, payload in batch:
+    if task[0] == "midi":
         try:
-            if kind == "abc":
-                score, config = abc.parse_tune(payload), abc_config
-            else:
-                score, config = symusic.Score(payload), midi_config
-        except Exception:  # abc2midi / MIDI parser: any failure means an unusable tune or file
+            scores = [(task[1], symusic.Score(task[2]))]
+        except Exception:  # the MIDI parser's errors: any failure means an unusable file
+            scores = [(task[1], None)]
+        config = midi_config
+    else:
+        _, file_id, header, tunes = task
+        parsed = abc.parse_tunes([t for _, t in tunes], header)
+        scores = [(f"{file_id}#{i}", score) for (i, _), score in zip(tunes, parsed, strict=True)]
+        config = abc_config
+    out = []
+    for tune_id, score in scores:
+        if score is None:
             counts["unparsable"] += 1
             continue
         try:
             out += _encode_score(score, tune_id, config, counts)
         except Exception as err:  # never let one odd tune stop the corpus
             counts[f"error:{type(err).__name__}"] += 1
+    return out
+
+
+def _encode_batch(tasks: list[tuple], midi_config: ExtractConfig, abc_config: ExtractConfig):
+    counts = Counter()
+    out = [m for task in tasks for m in _encode_task(task, midi_config, abc_config, counts)]
     return out, counts
 
 
-def _silence_worker() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-
-
-def _tasks(root: Path, files: list[Path], counts: Counter) -> list[tuple[str, str, str]]:
-    tasks = []
+def _tasks(root: Path, files: list[Path], counts: Counter) -> tuple[list[tuple], int]:
+    """Work items (MIDI files, chunks of ABC tunes) and the number of tunes they hold."""
+    tasks, n_tunes = [], 0
     for path in files:
         rel = path.relative_to(root).as_posix()
         if path.suffix.lower() in MIDI_SUFFIXES:
             tasks.append(("midi", rel, str(path)))
+            n_tunes += 1
             continue
         try:
-            tunes = abc.split_tunes(abc.read_text(path))
+            header, tunes = abc.split_tunes(abc.read_text(path))
         except OSError:
             counts["unreadable"] += 1
             continue
         if not tunes:
             counts["no_tunes"] += 1
-        tasks += [("abc", f"{rel}#{i}", tune) for i, tune in enumerate(tunes)]
-    return tasks
+        n_tunes += len(tunes)
+        indexed = list(enumerate(tunes))
+        tasks += [("abc", rel, header, indexed[i : i + _ABC_CHUNK]) for i in range(0, len(indexed), _ABC_CHUNK)]
+    return tasks, n_tunes
 
 
 def _run(tasks, midi_config: ExtractConfig, abc_config: ExtractConfig, workers: int, counts: Counter):
@@ -172,11 +187,10 @@ def _run(tasks, midi_config: ExtractConfig, abc_config: ExtractConfig, workers: 
     if workers > 1:
         size = -(-len(tasks) // (8 * workers))
         batches = [(tasks[i : i + size], midi_config, abc_config) for i in range(0, len(tasks), size)]
-        with multiprocessing.get_context("spawn").Pool(workers, initializer=_silence_worker) as pool:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
             results = pool.starmap(_encode_batch, batches, chunksize=1)
     else:
-        with abc.quiet_c_output():
-            results = [_encode_batch(tasks, midi_config, abc_config)]
+        results = [_encode_batch(tasks, midi_config, abc_config)]
     encoded = []
     for out, batch_counts in results:
         encoded += out
@@ -252,7 +266,8 @@ def load_corpus(
     :param midi_config: extraction rules for MIDI files (Magenta's: 7 bars, 5 pitches, 512 steps).
     :param abc_config: extraction rules for ABC tunes (melody voice, ≥ 2 bars, ≥ 5 pitches).
     :param valid_fraction: share of tunes held out for validation (by a hash of the tune id).
-    :param workers: processes used to encode (1 = in this process).
+    :param workers: processes used to encode (1 = in this process). Workers are spawned, so a script
+        calling this on a cold cache must do so under ``if __name__ == "__main__":``.
     :param use_cache: read and write the on-disk cache.
     :raises ValueError: when the source does not exist or yields no melody.
     """
@@ -266,7 +281,7 @@ def load_corpus(
         cached.summary.update(cache=str(cache_path), cache_hit=True, load_seconds=time.perf_counter() - t0)
         return cached
     counts: Counter = Counter()
-    tasks = _tasks(root, files, counts)
+    tasks, n_tunes = _tasks(root, files, counts)
     encoded = _run(tasks, midi_config, abc_config, max(1, workers), counts)
     truncated = counts.pop("truncated", 0)
     if not encoded:
@@ -279,7 +294,7 @@ def load_corpus(
     summary = {
         "source": str(source),
         "files": len(files),
-        "tunes": len(tasks),
+        "tunes": n_tunes,
         "melodies": len(melodies),
         "steps": int(sum(len(m) for m in melodies)),
         "skipped": dict(sorted(counts.items())),

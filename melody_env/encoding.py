@@ -190,11 +190,10 @@ def read_melody(path: str | Path, transpose: bool = False) -> np.ndarray:
     is_abc = path.suffix.lower() == ".abc"
     try:
         if is_abc:
-            tunes = abc.split_tunes(abc.read_text(path))
-            if not tunes:
-                raise ValueError("no 'X:' tune header")
-            with abc.quiet_c_output():
-                score = abc.parse_tune(tunes[0])
+            header, tunes = abc.split_tunes(abc.read_text(path))
+            score = abc.parse_tunes(tunes[:1], header)[0] if tunes else None
+            if score is None:
+                raise ValueError("no ABC tune that abc2midi can convert")
         else:
             score = symusic.Score(str(path))
     except (ValueError, RuntimeError, OSError) as err:

@@ -11,8 +11,8 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
+from melody_env.batch import RENDER_MODES, MelodyBatch, observation_space, render_melody, resolve_primer
 from melody_env.note_rnn import NoteRNN
-from melody_env.vector import RENDER_MODES, MelodyBatch, observation_space, render_melody, resolve_primer
 from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
 
 

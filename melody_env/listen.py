@@ -147,7 +147,7 @@ def save_piano_roll(melody, path: str | Path, title: str | None = None) -> Path:
     ax.imshow(image, aspect="auto", interpolation="nearest", extent=(0, len(melody), low - 0.5, high + 0.5))
     ticks = list(range(low, high + 1))
     ax.set_yticks(ticks, [token_name(midi_to_class(p)) for p in ticks], fontsize=7)
-    ax.set_xticks(range(0, len(melody) + 1, 4), minor=False)
+    ax.set_xticks(range(0, len(melody) + 1, 4 if len(melody) <= 64 else 16))
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("step (16th note)")
     if title:

@@ -19,6 +19,8 @@ import symusic
 from reward_rules.tokens import MAX_MIDI, MIN_MIDI, STEPS_PER_BAR, STEPS_PER_QUARTER
 
 _MAJOR_SCALE = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=np.int64)
+_MAJOR_SCALES = np.stack([np.roll(_MAJOR_SCALE, k) for k in range(12)], axis=1)  # (pitch class, tonic)
+_OCTAVE_SHIFTS = np.arange(-6, 7) * 12
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def major_key(pitches: np.ndarray, hint: int | None = None) -> int:
     :param hint: preferred tonic among tied keys (the key signature's relative major).
     """
     histogram = np.bincount(np.asarray(pitches) % 12, minlength=12)
-    scores = np.array([histogram @ np.roll(_MAJOR_SCALE, k) for k in range(12)])
+    scores = histogram @ _MAJOR_SCALES
     best = np.flatnonzero(scores == scores.max())
     return int(hint) if hint is not None and hint in best else int(best[0])
 
@@ -147,30 +149,30 @@ def fold_octaves(pitches: np.ndarray) -> np.ndarray:
     pitches = np.asarray(pitches, dtype=np.int64)
     if not len(pitches):
         return pitches
-    shifts = np.arange(-6, 7) * 12
-    inside = [np.count_nonzero((pitches + s >= MIN_MIDI) & (pitches + s <= MAX_MIDI)) for s in shifts]
-    centre = np.abs(pitches.mean() + shifts - (MIN_MIDI + MAX_MIDI + 1) / 2)
-    best = shifts[np.lexsort((centre, -np.array(inside)))[0]]
+    moved = pitches[None, :] + _OCTAVE_SHIFTS[:, None]  # (13, n)
+    inside = np.count_nonzero((moved >= MIN_MIDI) & (moved <= MAX_MIDI), axis=1)
+    centre = np.abs(pitches.mean() + _OCTAVE_SHIFTS - (MIN_MIDI + MAX_MIDI + 1) / 2)
+    best = _OCTAVE_SHIFTS[np.lexsort((centre, -inside))[0]]
     shifted = pitches + best
     return MIN_MIDI + (shifted - MIN_MIDI) % 12 + 12 * np.clip((shifted - MIN_MIDI) // 12, 0, 2)
 
 
 def extract_melodies(
-    track: NoteTrack, config: ExtractConfig = MIDI_RULES, skipped: Counter | None = None, transpose: bool = True
+    track: NoteTrack, config: ExtractConfig = MIDI_RULES, counts: Counter | None = None, transpose: bool = True
 ) -> list[NoteTrack]:
     """Magenta's melody extraction on one quantized track (SPEC §2).
 
     :param track: quantized notes of one instrument.
     :param config: thresholds and the polyphony policy.
-    :param skipped: counts rejected tracks/melodies per reason (``polyphonic``, ``too_short``,
-        ``too_few_pitches``) and ``truncated`` melodies.
+    :param counts: incremented per rejected track/melody reason (``polyphonic``, ``too_short``,
+        ``too_few_pitches``) and for each ``truncated`` melody.
     :param transpose: transpose to C (else only fold octaves).
     :returns: melodies whose steps count from their first onset.
     """
-    skipped = Counter() if skipped is None else skipped
+    counts = Counter() if counts is None else counts
     mono = monophonic(track, config.polyphony)
     if mono is None:
-        skipped["polyphonic"] += 1
+        counts["polyphonic"] += 1
         return []
     gap = config.gap_bars * mono.steps_per_bar
     cuts = np.flatnonzero(mono.starts[1:] - mono.ends[:-1] >= gap) + 1
@@ -179,14 +181,14 @@ def extract_melodies(
         origin = mono.starts[idx[0]]
         starts, ends, pitches = mono.starts[idx] - origin, mono.ends[idx] - origin, mono.pitches[idx]
         if ends[-1] > config.max_steps:
-            skipped["truncated"] += 1
+            counts["truncated"] += 1
             keep = starts < config.max_steps
             starts, ends, pitches = starts[keep], np.minimum(ends[keep], config.max_steps), pitches[keep]
         if ends[-1] < config.min_bars * mono.steps_per_bar:
-            skipped["too_short"] += 1
+            counts["too_short"] += 1
             continue
         if len(np.unique(pitches)) < config.min_unique_pitches:
-            skipped["too_few_pitches"] += 1
+            counts["too_few_pitches"] += 1
             continue
         if transpose:
             pitches = transpose_to_c(pitches, mono.key_hint)

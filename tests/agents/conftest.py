@@ -1,10 +1,10 @@
 """Tiny Note RNNs and melody envs shared by the agent tests."""
 
 import gymnasium as gym
-import melody_env  # noqa: F401 - registers MelodyCompose-v0
 import pytest
 import torch
 
+import melody_env  # noqa: F401 - registers MelodyCompose-v0
 from agents.tuner import REWARD_MODE
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 

@@ -53,7 +53,8 @@ def test_logger_records_the_collapse_signals(make_env, note_rnn, tmp_path):
     agent = RLTuner("q", make_env(), note_rnn=note_rnn, seed=0)
     agent.set_logger(configure(str(tmp_path), ["csv"]))
     agent.learn(64, log_interval=1)
-    rows = list(csv.DictReader(open(tmp_path / "progress.csv")))
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
     keys = set(rows[-1])
     for key in ("train/loss", "train/q_mean", "rollout/exploration_rate", "rollout/ep_rew_mean", "reward/log_prior",
                 "reward/music_theory", "reward/key", "reward/unique_extremes", "policy/kl_to_prior", "policy/entropy"):

@@ -17,7 +17,7 @@ from gymnasium.utils.env_checker import check_env
 import melody_env
 from melody_env.data import load_corpus
 from melody_env.env import MelodyComposeEnv
-from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN
+from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN, load_default_note_rnn
 from melody_env.reward import check_c, compose_reward
 from reward_rules import DEFAULT_RULES, Key, RuleSet, music_theory_rewards
 
@@ -101,8 +101,13 @@ def test_import_is_light():
 @pytest.mark.skipif(not DEFAULT_CHECKPOINT.with_suffix(".json").exists(), reason="shipped checkpoint not built yet")
 def test_default_checkpoint_is_the_shipped_note_rnn():
     env = gym.make("MelodyCompose-v0")
-    obs, _ = env.reset(seed=0)
-    assert obs["h"].shape == (100,)
+    shipped = load_default_note_rnn()
+    for name, tensor in shipped.state_dict().items():
+        torch.testing.assert_close(env.unwrapped.reward_rnn.state_dict()[name], tensor)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped)
+    assert [str(w.message) for w in caught if not any(s in str(w.message) for s in INF_BOUND_WARNINGS)] == []
 
 
 # ---------------------------------------------------------------------------- spaces, episode

@@ -20,7 +20,7 @@ def rnn():
     return NoteRNN(NoteRNNConfig(hidden_size=24)).eval()
 
 
-def make_vec(rnn, mode="vector_entry_point", num_envs=N, **kwargs):
+def make_vec(rnn, mode=None, num_envs=N, **kwargs):  # None: the registered vector_entry_point
     return gym.make_vec(
         "MelodyCompose-v0", num_envs=num_envs, vectorization_mode=mode, checkpoint=rnn, melody_length=LENGTH, **kwargs
     )
@@ -176,3 +176,29 @@ def test_render_one_frame_per_row(rnn):
     assert envs.render() == ("[C4] C4", "[C4] D4", "[C4] E4", "[C4] F4")
     frames = make_vec(rnn, render_mode="rgb_array").render()
     assert len(frames) == N and all(f.dtype == np.uint8 for f in frames)
+
+
+def test_primers_of_several_lengths_in_one_reset(rnn):
+    """Rows primed with sequences of different lengths get the state a single env primed alike gets."""
+    envs = MelodyComposeVectorEnv(num_envs=4, checkpoint=rnn, melody_length=LENGTH)
+    primers = [np.array([14]), np.array([14, 1, 16]), np.array([20, 0, 1]), np.array([30, 1])]
+    envs.core.reset_rows(np.ones(4, dtype=bool), primers)
+    obs, log_probs = envs.core.observation(), envs.core.log_probs
+    for i, primer in enumerate(primers):
+        single_obs, info = MelodyComposeEnv(checkpoint=rnn, melody_length=LENGTH, primer=primer).reset(seed=0)
+        assert obs["note"][i] == primer[-1] and obs["position"][i] == 0
+        np.testing.assert_allclose(obs["c"][i], single_obs["c"], atol=1e-6)
+        np.testing.assert_allclose(log_probs[i], info["prior_log_probs"], atol=1e-5)
+
+
+def test_corpus_primer_matches_sync(rnn, tmp_path, monkeypatch):
+    monkeypatch.setenv("RL_TUNER_CACHE", str(tmp_path / "cache"))
+    scale = "CDEFGABcdefgab"
+    tunes = [f"X:{i}\nT:t{i}\nM:4/4\nL:1/8\nK:C\n{scale[i : i + 8]}|{scale[i : i + 8][::-1]}|\n" for i in range(6)]
+    (tmp_path / "tunes.abc").write_text("\n".join(tunes))
+    kwargs = {"primer": "corpus", "corpus": str(tmp_path / "tunes.abc"), "corpus_primer_steps": 4}
+    ours, sync = make_vec(rnn, **kwargs), make_vec(rnn, mode="sync", **kwargs)
+    assert_same(ours.reset(seed=2), sync.reset(seed=2))
+    for act in np.random.default_rng(3).integers(0, 38, (LENGTH + 2, N)):
+        assert_same(ours.step(act), sync.step(act))
+    assert all(len(p) == 4 for p in ours.core.primers)
