@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,50 @@ KIND = "rl_tuner"
 FORMAT_VERSION = 1
 _JSON = "data.json"
 _TENSORS = "tensors.safetensors"
+
+
+def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors (networks, Adam's state, random generator) and JSON data (algorithm, hyperparameters,
+    counters) of an :class:`~agents.tuner.RLTuner`."""
+    tensors = {f"net.{k}": v for k, v in agent.networks.state_dict().items()}
+    for i, param in enumerate(agent._q_params):
+        for key, value in agent.optimizer.state.get(param, {}).items():
+            tensors[f"optim.{i}.{key}"] = torch.as_tensor(value)
+    tensors["rng"] = agent._generator.get_state()
+    path = agent.nan_checkpoint_path
+    data = {
+        "algorithm": agent.algorithm,
+        "hyperparameters": agent.hyperparameters,
+        "settings": {
+            "verbose": agent.verbose,
+            "tensorboard_log": agent.tensorboard_log,
+            "nan_checkpoint_path": None if path is None else str(path),
+        },
+        "note_rnn_config": asdict(agent.networks.config),
+        "melody_length": agent.melody_length,
+        "counters": {
+            "num_timesteps": agent.num_timesteps,
+            "episode_num": agent._episode_num,
+            "n_updates": agent._n_updates,
+            "grad_credit": agent._grad_credit,
+        },
+    }
+    return tensors, data
+
+
+def restore_agent_state(agent: Any, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
+    """Load what :func:`agent_state` saved into a freshly built agent of the same algorithm and sizes."""
+    agent.networks.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+    optim_state = agent.optimizer.state_dict()
+    for i in range(len(agent._q_params)):
+        entries = {k.split(".")[2]: v for k, v in tensors.items() if k.startswith(f"optim.{i}.")}
+        if entries:
+            optim_state["state"][i] = entries
+    agent.optimizer.load_state_dict(optim_state)
+    agent._generator.set_state(tensors["rng"])
+    counters = data["counters"]
+    agent.num_timesteps, agent._episode_num = counters["num_timesteps"], counters["episode_num"]
+    agent._n_updates, agent._grad_credit = counters["n_updates"], counters["grad_credit"]
 
 
 def zip_path(path: str | os.PathLike) -> Path:
@@ -87,4 +132,4 @@ def load_agent(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[s
     return tensors, data
 
 
-__all__ = ["FORMAT_VERSION", "KIND", "load_agent", "save_agent", "zip_path"]
+__all__ = ["FORMAT_VERSION", "KIND", "agent_state", "load_agent", "restore_agent_state", "save_agent", "zip_path"]

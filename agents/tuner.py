@@ -19,7 +19,6 @@ import os
 import sys
 import time
 from collections import deque
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ from agents.callbacks import TuningStatsCallback
 from agents.exploration import make_exploration
 from agents.inference import compose, next_note_probabilities, predict_actions
 from agents.policies import TunerNetworks, check_algorithm, policy_logits
-from agents.serialization import load_agent, save_agent
+from agents.serialization import agent_state, load_agent, restore_agent_state, save_agent
 from agents.targets import g_target, psi_target, q_target
 from agents.training_state import GoodState, NaNLossError
 from agents.vec_env import as_vec_env, env_melody_length, env_note_rnn
@@ -410,29 +409,9 @@ class RLTuner:
 
         Holds the three networks, Adam's state, the random generator, counters and hyperparameters (not
         the replay buffer or the env), so ``load`` + ``learn(reset_num_timesteps=False)`` continues the ε
-        schedule and gradient-step ratio.
+        schedule and the gradient-step ratio.
         """
-        tensors = {f"net.{k}": v for k, v in self.networks.state_dict().items()}
-        for i, param in enumerate(self._q_params):
-            for key, value in self.optimizer.state.get(param, {}).items():
-                tensors[f"optim.{i}.{key}"] = torch.as_tensor(value)
-        tensors["rng"] = self._generator.get_state()
-        data = {
-            "algorithm": self.algorithm,
-            "hyperparameters": self.hyperparameters,
-            "note_rnn_config": asdict(self.networks.config),
-            "melody_length": self.melody_length,
-            "counters": {
-                "num_timesteps": self.num_timesteps,
-                "episode_num": self._episode_num,
-                "n_updates": self._n_updates,
-                "grad_credit": self._grad_credit,
-            },
-            "verbose": self.verbose,
-            "tensorboard_log": self.tensorboard_log,
-            "nan_checkpoint_path": None if self.nan_checkpoint_path is None else str(self.nan_checkpoint_path),
-        }
-        return save_agent(path, tensors, data)
+        return save_agent(path, *agent_state(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: Any = None, **overrides: Any) -> RLTuner:
@@ -445,24 +424,13 @@ class RLTuner:
         """
         tensors, data = load_agent(path)
         try:
-            config = NoteRNNConfig(**data["note_rnn_config"])
-            kwargs = {**data["hyperparameters"], "verbose": data["verbose"], "tensorboard_log": data["tensorboard_log"]}
-            kwargs["nan_checkpoint_path"] = data["nan_checkpoint_path"]
-            agent = cls(data["algorithm"], env, note_rnn=NoteRNN(config), **{**kwargs, **overrides})
-            agent.networks.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+            kwargs = {**data["hyperparameters"], **data["settings"], **overrides}
+            agent = cls(data["algorithm"], env, note_rnn=NoteRNN(NoteRNNConfig(**data["note_rnn_config"])), **kwargs)
+            restore_agent_state(agent, tensors, data)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not describe an RLTuner this code can rebuild ({exc})") from exc
-        optim_state = agent.optimizer.state_dict()
-        for i in range(len(agent._q_params)):
-            entries = {k.split(".")[2]: v for k, v in tensors.items() if k.startswith(f"optim.{i}.")}
-            if entries:
-                optim_state["state"][i] = entries
-        agent.optimizer.load_state_dict(optim_state)
-        agent._generator.set_state(tensors["rng"])
-        counters = data["counters"]
-        agent.num_timesteps, agent._episode_num = counters["num_timesteps"], counters["episode_num"]
-        agent._n_updates, agent._grad_credit = counters["n_updates"], counters["grad_credit"]
-        agent.melody_length = data["melody_length"] if env is None else agent.melody_length
+        if env is None:
+            agent.melody_length = data["melody_length"]
         agent._good_state.capture()
         return agent
 

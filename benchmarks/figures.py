@@ -1,4 +1,4 @@
-"""Figures 2 and 4 of the paper, drawn from our runs (issue 7).
+"""Figures 2 and 4 of the paper, drawn from our runs.
 
 Figure 2: mean log p(a|s) under the Note RNN and mean rMT of sampled melodies during training.
 Figure 4: each model's next-note probabilities along one melody, as heatmaps.

@@ -1,4 +1,4 @@
-"""The listening page: one self-contained HTML file beside the samples it plays (issue 7).
+"""The listening page: one self-contained HTML file beside the samples it plays.
 
 The page links its audio, MIDI and piano-roll files by relative paths, so the results folder can be
 moved or served as it is. A small inline script marks ``<body data-audio-status>`` once every audio

@@ -1,10 +1,18 @@
-"""Vectorised detectors behind the music-theory rules (SPEC §4) and the Table 1 statistics (SPEC §7).
+"""Detectors behind the music-theory rules (SPEC §4) and the Table 1 statistics (SPEC §7).
 
-Every detector reads a batch of melodies of shape ``(N, L)`` and ``positions`` of shape ``(N,)``:
-row ``i`` holds the melody so far in ``melodies[i, :positions[i] + 1]``, its newest note ``a`` at
-``positions[i]`` (S in SPEC §4 = that prefix). Entries after ``positions[i]`` are never read, so the
-same code scores the evaluator's growing buffer and a batch of finished melodies replayed note by
-note. Nothing here loops over rows; loops run over at most the 8 steps of a motif window.
+Rules 3–8 run incrementally: a tracker keeps a little state per melody (row) and its ``step``
+consumes each row's newest note ``a``, so one step costs a fixed number of numpy operations on
+(N,)-sized arrays, whatever the melody length. The same trackers serve the rules
+(:mod:`reward_rules.rules`) and the Table 1 statistics (:mod:`reward_rules.stats`, which replays
+finished melodies note by note), so each rule has one implementation. A tracker must see every note
+of a row in order after ``reset`` of that row; ``positions`` (N,) is the 0-based beat of ``a``.
+
+``autocorrelation`` and ``unique_extremes`` read a batch of melodies ``(N, L)`` at once: row ``i``
+holds S (SPEC §4: the melody so far including ``a``) in ``melodies[i, :positions[i] + 1]``; entries
+after that are never read. Nothing here loops over rows.
+
+Small lookup tables replace branches. Tables indexed by a previous pitch have one extra last row
+for "no previous pitch", stored as -1, which numpy's negative indexing maps to that row.
 """
 
 from __future__ import annotations
@@ -23,9 +31,17 @@ RESOLVED = 1
 """Leap outcome: a pending leap was resolved (SPEC §4 rule 8)."""
 DOUBLED = -1
 """Leap outcome: a second leap in the pending leap's direction (SPEC §4 rule 8)."""
+LAGS = (1, 2, 3)
+"""Lags of the rule-4 autocorrelation (SPEC §4)."""
 
-_CODE_BITS = 6  # classes < 64, so one 8-token window packs into 48 bits of an int64
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+_TOKEN = np.arange(NUM_CLASSES)
+_IS_PITCH = _TOKEN >= FIRST_PITCH_CLASS
+PREVIOUS_PITCH_ROWS = np.r_[0:NUM_CLASSES, -1]
+"""The previous pitch of each row of a table indexed by previous pitch: the last row is -1, none."""
+_PITCH_BIT = np.where(_IS_PITCH, np.left_shift(1, _TOKEN), 0)  # one bit per onset class (38 < 63 bits)
+
+# The previous pitch once `a` is played: `a` if it is an onset, else unchanged (rows: see module doc).
+_PREVIOUS_AFTER = np.where(_IS_PITCH[None, :], _TOKEN[None, :], PREVIOUS_PITCH_ROWS[:, None])
 
 
 def _rows(positions: np.ndarray) -> np.ndarray:
@@ -37,57 +53,105 @@ def _upto(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return melodies[:, : int(positions.max(initial=0)) + 1]
 
 
+def _select(mask: np.ndarray | None) -> slice | np.ndarray:
+    return slice(None) if mask is None else mask
+
+
 def new_notes(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """The newest note ``a`` of each row, shape (N,)."""
     return melodies[_rows(positions), positions]
 
 
-def previous_pitch(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Last note onset (class >= 2) before the newest note, or -1 where there is none (SPEC §4 rule 7).
+def previous_pitch_after(previous: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """SPEC §4 rule 7's previous pitch once ``a`` is played: ``a`` if it is an onset (class >= 2),
+    else ``previous`` (-1 = the melody has no onset yet). Start every row at -1.
 
-    :param melodies: (N, L) classes; only ``[:positions + 1]`` of each row is read.
-    :param positions: (N,) index of each row's newest note.
-    :return: (N,) int64 class of the previous pitch, -1 if the melody so far has none.
+    :param previous: (N,) previous pitch before ``a``.
+    :param a: (N,) the newest notes.
+    :return: (N,) int64.
     """
-    m = _upto(melodies, positions)
-    idx = np.arange(m.shape[1])
-    onset = (m >= FIRST_PITCH_CLASS) & (idx < positions[:, None])
-    last = np.where(onset, idx, -1).max(axis=1)
-    return np.where(last >= 0, m[_rows(positions), np.maximum(last, 0)], -1)
+    return _PREVIOUS_AFTER[previous, a]
 
 
-def excessive_repetition(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """SPEC §4 rule 3: is the newest note ``a`` an excessive repetition?
+# ----------------------------------------------------------------------------- rule 3, repetition
+_COUNT_BITS = 7  # n saturates at 7: rule 3 compares it with 6 at most
+_MARK = 8  # the "rest between" / "held" mark, the bit above the count
 
-    Scan backwards from the note before ``a``: tokens equal to ``a`` count ``n``; a 0 seen when
-    ``a != 0`` marks "rest between", a 1 seen when ``a != 1`` marks "held"; any other token stops the
-    scan. Repeating if ``(a == 0 and n > 1) or (no mark and n > 4) or (a mark and n > 6)``.
-    As in the original, ``a == 1`` counts earlier 1s, so a note held for more than 5 steps repeats.
 
-    :return: (N,) bool.
+def _repetition_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``repeats[state, a]`` (rule 3's verdict for a scan state) and ``next_count[state]`` (one more)."""
+    state = np.arange(2 * _MARK)[:, None]
+    n, marked = state & _COUNT_BITS, state >= _MARK
+    repeats = ((_TOKEN == NOTE_OFF) & (n > 1)) | (~marked & (n > 4)) | (marked & (n > 6))
+    next_count = np.where(n < _COUNT_BITS, state + 1, state)[:, 0].astype(np.int8)
+    return repeats, next_count
+
+
+_REPEATS, _NEXT_COUNT = _repetition_tables()
+_KEEPS_SCANNING = (_TOKEN <= NO_EVENT).astype(np.int8)  # a 0 or 1 marks; another token stops a scan
+
+
+class RepetitionTracker:
+    """SPEC §4 rule 3 for N melodies: the backward scan from the newest note, for every candidate.
+
+    For a candidate next note ``b``, scanning backwards: tokens equal to ``b`` count ``n``; a 0 or 1
+    other than ``b`` marks ("rest between" / "held"); any other token stops the scan. So playing
+    ``a`` changes the scan of each ``b`` as follows: ``b == a``: ``n += 1``; ``b != a`` and ``a`` is 0
+    or 1: marked; otherwise stopped (``n = 0``, no mark). The state is that scan for all 38
+    candidates, ``(N, 38)`` int8 with ``min(n, 7)`` in bits 0–2 and the mark in bit 3.
+    ``a`` repeats excessively if ``(a == 0 and n > 1) or (no mark and n > 4) or (mark and n > 6)``
+    (as in the original, ``a == 1`` counts earlier 1s, so a note held more than 5 steps repeats).
+
+    :param num_melodies: N, the number of rows tracked.
     """
-    m = _upto(melodies, positions)
-    a = new_notes(melodies, positions)[:, None]
-    before = np.arange(m.shape[1]) < positions[:, None]
-    same = m == a
-    mark = (m <= NO_EVENT) & ~same  # a 0 or 1 that is not a
-    stop = np.where(before & ~same & ~mark, np.arange(m.shape[1]), -1).max(axis=1)  # last other token
-    run = before & (np.arange(m.shape[1]) > stop[:, None])
-    n = (run & same).sum(axis=1)
-    marked = (run & mark).any(axis=1)
-    return ((a[:, 0] == NOTE_OFF) & (n > 1)) | (~marked & (n > 4)) | (marked & (n > 6))
+
+    def __init__(self, num_melodies: int) -> None:
+        self.scan = np.zeros((num_melodies, NUM_CLASSES), dtype=np.int8)
+        self._rows = np.arange(num_melodies)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
+        self.scan[_select(mask)] = 0
+
+    def step(self, a: np.ndarray) -> np.ndarray:
+        """Consume each row's newest note ``a`` (N,); return (N,) bool: ``a`` repeats excessively."""
+        before = self.scan[self._rows, a]
+        repeated = _REPEATS[before, a]
+        self.scan |= _MARK
+        self.scan *= _KEEPS_SCANNING[a][:, None]
+        self.scan[self._rows, a] = _NEXT_COUNT[before]
+        return repeated
 
 
-def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int, ...] = (1, 2, 3)) -> np.ndarray:
-    """SPEC §4 rule 4: biased autocorrelation of S (raw class numbers) at each lag.
+# ------------------------------------------------------------------------ rule 4, autocorrelation
+def autocorrelation_fraction(
+    n: np.ndarray, s1: np.ndarray, s2: np.ndarray, prod: np.ndarray, ends: np.ndarray, lags: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """SPEC §4 rule 4's biased autocorrelation as an exact fraction ``c = num / den`` of integers.
 
-    ``c = Σ_{i<n-lag} x_i x_{i+lag} / (n · var(S))``, ``x = S - mean(S)``, population variance, as
-    ``rl_tuner_ops.autocorrelate``. Computed exactly in integers as
-    ``(n² P − n s₁ (A + B) + (n − lag)⁺ s₁²) / (n (n s₂ − s₁²))`` with ``s₁ = Σ S``, ``s₂ = Σ S²``,
-    ``P = Σ S_i S_{i+lag}``, ``A = Σ_{i<n-lag} S_i``, ``B = Σ_{i>=lag} S_i``, then one division, so the
-    value does not depend on summation order. 0 when ``n <= lag`` (no pairs), NaN when S is constant.
-    (Unlike the original's floating-point estimate, a coefficient of exactly ±0.15, e.g. lag 3 of
-    ``[1, 16, 16, 16, 16]``, is exactly 0.15 here, so rule 4's ``|c| > 0.15`` does not fire on it.)
+    ``c = Σ_{i<n-lag} x_i x_{i+lag} / (n · var(S))``, ``x = S - mean(S)``, population variance (as
+    ``rl_tuner_ops.autocorrelate``), is ``(n² P − n s₁ (A + B) + (n − lag)⁺ s₁²) / (n (n s₂ − s₁²))``.
+    ``den >= 0``; ``den == 0`` only for a constant S (then ``num == 0``); ``num == 0`` when ``n <= lag``.
+
+    :param n: (N, 1) notes in S.
+    :param s1: (N, 1) ``Σ S``.
+    :param s2: (N, 1) ``Σ S²``.
+    :param prod: (N, K) ``P = Σ_{i<n-lag} S_i S_{i+lag}``.
+    :param ends: (N, K) ``A + B`` with ``A = Σ_{i<n-lag} S_i`` and ``B = Σ_{i>=lag} S_i``.
+    :param lags: (K,) the lags.
+    :return: ``(num, den)``, int64 of shapes (N, K) and (N, 1).
+    """
+    pairs = np.maximum(n - lags, 0)
+    num = n * n * prod - n * s1 * ends + pairs * (s1 * s1)
+    return num, n * (n * s2 - s1 * s1)
+
+
+def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int, ...] = LAGS) -> np.ndarray:
+    """SPEC §4 rule 4: autocorrelation of S at each lag (:func:`autocorrelation_fraction`), from the
+    batch of melodies, with one division, so the value does not depend on summation order.
+    0 when ``n <= lag`` (no pairs), NaN when S is constant. (Unlike the original's floating-point
+    estimate, a coefficient of exactly ±0.15, e.g. lag 3 of ``[1, 16, 16, 16, 16]``, is exactly 0.15
+    here, so rule 4's ``|c| > 0.15`` does not fire on it.)
 
     :return: (N, len(lags)) float64.
     """
@@ -95,79 +159,158 @@ def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int
     rows = _rows(positions)[:, None]
     x = np.where(np.arange(m.shape[1]) <= positions[:, None], m, 0)  # int64, zero past the newest note
     cum = x.cumsum(axis=1)
-    lag = np.asarray(lags)[None, :]  # (1, K)
-    n = (positions + 1)[:, None]  # (N, 1)
+    lag = np.asarray(lags)
+    n = (positions + 1)[:, None]
     s1 = cum[rows, positions[:, None]]
     s2 = (x * x).sum(axis=1, keepdims=True)
     prod = np.stack([(x[:, :-k] * x[:, k:]).sum(axis=1) if m.shape[1] > k else x[:, 0] * 0 for k in lags], axis=1)
-    head = cum[:, np.minimum(lag[0], m.shape[1]) - 1]  # Σ_{i<lag}
+    head = cum[:, np.minimum(lag, m.shape[1]) - 1]  # Σ_{i<lag}
     pairs = np.maximum(n - lag, 0)
-    tail = s1 - np.where(pairs > 0, cum[rows, np.maximum(pairs - 1, 0)], 0)  # Σ_{i>=n-lag}
-    num = n * n * prod - n * s1 * ((s1 - tail) + (s1 - head)) + pairs * s1 * s1
-    denom = np.broadcast_to(n * (n * s2 - s1 * s1), num.shape)
+    before = np.where(pairs > 0, cum[rows, np.maximum(pairs - 1, 0)], 0)  # A = Σ_{i<n-lag}
+    num, den = autocorrelation_fraction(n, s1, s2, prod, before + (s1 - head), lag)
     out = np.full(num.shape, np.nan)
-    np.divide(num, denom, out=out, where=denom != 0)
+    np.divide(num, den, out=out, where=den != 0)
     return out
 
 
-def motif_pitch_count(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """SPEC §4 rule 5: distinct note-onset classes among the last 8 tokens of S.
+class AutocorrelationTracker:
+    """SPEC §4 rule 4 for N growing melodies: the integer sums of :func:`autocorrelation_fraction`
+    at lags 1, 2, 3, updated by each note in O(1).
 
-    Octaves count as distinct; 0/1 are not pitches (counted as set bits of a 38-bit mask). As in the
-    original (``detect_last_motif``), a melody with fewer than 8 tokens has no motif window: the count
-    is 0 there.
-
-    :return: (N,) int64, compare with 3 for "rule 5 fires".
+    :param num_melodies: N, the number of rows tracked.
     """
-    if melodies.shape[1] < BAR:
-        return np.zeros(positions.shape[0], dtype=np.int64)
-    start = positions - BAR + 1
-    first = int(start.min(initial=0))
-    if first >= 0 and first == int(start.max(initial=0)):  # all rows at one position: a slice
-        window = melodies[:, first : first + BAR]
-    else:
-        window = melodies[_rows(positions)[:, None], np.maximum(start, 0)[:, None] + np.arange(BAR)]
-    bits = np.bitwise_or.reduce(np.where(window >= FIRST_PITCH_CLASS, np.left_shift(1, window), 0), axis=1)
-    count = _POPCOUNT[bits.astype(np.int64).view(np.uint8)].reshape(-1, 8).sum(axis=1, dtype=np.int64)
-    return np.where(start >= 0, count, 0)
+
+    def __init__(self, num_melodies: int) -> None:
+        self.recent = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # column k-1: the note k steps back
+        self.prod = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # P
+        self.ends = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # A + B
+        self.s1 = np.zeros(num_melodies, dtype=np.int64)
+        self.s2 = np.zeros(num_melodies, dtype=np.int64)
+        self._lags = np.array(LAGS)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
+        sel = _select(mask)
+        for array in (self.recent, self.prod, self.ends, self.s1, self.s2):
+            array[sel] = 0
+
+    def step(self, a: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,); return the fraction
+        ``(num (N, 3), den (N, 1))`` of the coefficients of S (:func:`autocorrelation_fraction`)."""
+        col = a[:, None]
+        self.prod += col * self.recent  # a pairs with the note k steps back
+        self.ends += self.recent + col * (positions[:, None] >= self._lags)  # A gains that note, B gains a
+        self.recent[:, 1:] = self.recent[:, :-1]
+        self.recent[:, 0] = a
+        self.s1 += a
+        self.s2 += a * a
+        return autocorrelation_fraction(
+            (positions + 1)[:, None], self.s1[:, None], self.s2[:, None], self.prod, self.ends, self._lags
+        )
 
 
-def window_codes(melodies: np.ndarray) -> np.ndarray:
-    """Every 8-token window of each row packed into one int64 (6 bits a token; exact, no collisions).
+# -------------------------------------------------------------------------- rules 5-6, motifs
+class MotifTracker:
+    """SPEC §4 rules 5–6 for N melodies: the last 16 tokens of each row.
 
-    :return: (N, L - 7) int64, column ``w`` = window ``melodies[:, w:w + 8]``.
+    ``step`` returns ``u``, the distinct onset classes among the last 8 tokens of S (octaves
+    distinct, 0/1 not pitches; 0 while S has fewer than 8 tokens, as the original's
+    ``detect_last_motif``). Given ``length``, it also sets ``repeated``: the last 8 tokens (0/1
+    included) occur contiguously earlier without overlapping them, i.e. in a window starting at
+    ``w <= position - 15`` (the original's ``composition[:-(bar_length - 1)]``). Windows are compared
+    as the 8 bytes of an int64; a window becomes comparable once it ends 8 notes before the newest.
+
+    :param num_melodies: N, the number of rows tracked.
+    :param length: melody length; ``None`` skips ``repeated``.
     """
-    n_windows = melodies.shape[1] - BAR + 1
-    if n_windows <= 0:
-        return np.zeros((melodies.shape[0], 0), dtype=np.int64)
-    codes = melodies[:, :n_windows].astype(np.int64)
-    for j in range(1, BAR):
-        codes <<= _CODE_BITS
-        codes |= melodies[:, j : j + n_windows]
-    return codes
+
+    def __init__(self, num_melodies: int, length: int | None = None) -> None:
+        self.recent = np.zeros((num_melodies, 2 * BAR), dtype=np.int8)  # oldest first
+        # Codes of the windows a later window may repeat, by start (-1: none yet); last column: scratch.
+        self.earlier = None if length is None else np.full((num_melodies, max(length - 2 * BAR + 1, 0) + 1), -1)
+        self.repeated = np.zeros(num_melodies, dtype=bool)
+        self._rows = np.arange(num_melodies)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
+        sel = _select(mask)
+        self.recent[sel] = 0
+        if self.earlier is not None:
+            self.earlier[sel] = -1
+
+    def step(self, a: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,); return ``u`` (N,) uint8."""
+        self.recent[:, :-1] = self.recent[:, 1:]
+        self.recent[:, -1] = a
+        bits = np.bitwise_or.reduce(_PITCH_BIT[self.recent[:, BAR:]], axis=1)
+        if self.earlier is not None:
+            codes = self.recent.view(np.int64)  # (N, 2): the window starting at positions - 15, the last 8
+            self.earlier[self._rows, np.maximum(positions - 2 * BAR + 1, -1)] = codes[:, 0]
+            self.repeated = (self.earlier[:, :-1] == codes[:, 1:]).any(axis=1)
+        return np.bitwise_count(bits) * (positions >= BAR - 1)
 
 
-def motif_repeated(melodies: np.ndarray, positions: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
-    """SPEC §4 rule 6 (its second half): do the last 8 tokens of S occur earlier, not overlapping?
+# ------------------------------------------------------------------------ rule 8, leap resolution
+def _leap_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``move[previous, a]``: +1 leap up, -1 leap down, 0 no leap (rows: see module doc);
+    ``returns[pending, a]``: ``a`` is an onset back to or past the pitch leapt from, with
+    ``pending = ±from`` (+ after a leap up) and negative rows wrapping to the end."""
+    diff = _TOKEN[None, :] - PREVIOUS_PITCH_ROWS[:, None]
+    leap = _IS_PITCH[None, :] & (PREVIOUS_PITCH_ROWS[:, None] >= FIRST_PITCH_CLASS) & (np.abs(diff) >= LEAP)
+    pending = np.r_[0:NUM_CLASSES, -NUM_CLASSES:0][:, None]
+    back = ((pending > 0) & (_TOKEN <= pending)) | ((pending < 0) & (_TOKEN >= -pending))
+    return np.where(leap, np.sign(diff), 0), back & _IS_PITCH
 
-    The same 8 tokens (0/1 included) must occur contiguously inside ``S[:n-8]``, i.e. in a window
-    starting at ``w <= positions - 15``, as in the original's ``composition[:-(bar_length - 1)]``.
-    Whether rule 5 fires is not checked here.
 
-    :param codes: ``window_codes(melodies)`` if already known (only windows inside S are compared,
-        so codes of finished melodies serve every position).
-    :return: (N,) bool.
+_LEAP_MOVE, _RETURNS = _leap_tables()
+
+
+class LeapTracker:
+    """SPEC §4 rule 8 state machine for N melodies: pending leap, pitch leapt from, steps since.
+
+    The state is the previous pitch (as :func:`previous_pitch_after`), ``pending`` = +from after an
+    unresolved leap up from pitch ``from``, -from after one down, 0 for none, and the steps since the
+    last leap. For a 0/1 token: steps += 1, outcome 0. A leap is a move of ``>= 7`` semitones from the
+    previous pitch (intervals above an octave included). On a leap: pending in the opposite direction
+    → ``RESOLVED`` only if more than 6 steps passed since that leap, and the pending leap is cleared
+    either way; pending in the same direction → ``DOUBLED``, pending kept; nothing pending → store the
+    direction and the pitch leapt from. Steps reset to 0 on any leap. On another note: steps += 1, and
+    if it moved back to or past the pitch leapt from (ascending: ``a <= from``, descending:
+    ``a >= from``) → ``RESOLVED``, cleared.
+
+    :param num_melodies: N, the number of rows tracked.
     """
-    if codes is None:
-        codes = window_codes(_upto(melodies, positions))
-    n_windows = codes.shape[1]
-    if n_windows <= BAR:  # no row can hold two disjoint windows yet
-        return np.zeros(positions.shape[0], dtype=bool)
-    last = codes[_rows(positions), np.clip(positions - BAR + 1, 0, n_windows - 1)]
-    earlier = np.arange(n_windows) <= (positions - 2 * BAR + 1)[:, None]
-    return ((codes == last[:, None]) & earlier).any(axis=1)
+
+    def __init__(self, num_melodies: int) -> None:
+        self.pending = np.zeros(num_melodies, dtype=np.int64)
+        self.steps = np.zeros(num_melodies, dtype=np.int64)
+        self.last_pitch = np.full(num_melodies, -1, dtype=np.int64)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the state of all rows, or of the rows where ``mask`` is True."""
+        sel = _select(mask)
+        self.pending[sel] = 0
+        self.steps[sel] = 0
+        self.last_pitch[sel] = -1
+
+    def step(self, a: np.ndarray) -> np.ndarray:
+        """Consume each row's newest note ``a`` (N,); return (N,) int8 outcomes ``RESOLVED``,
+        ``DOUBLED`` or 0."""
+        prev, pending = self.last_pitch, self.pending
+        move = _LEAP_MOVE[prev, a]
+        direction = np.sign(pending)
+        turn = move * direction  # -1: a leap against the pending one, +1: the same way again
+        calm = move == 0
+        back = _RETURNS[pending, a] & calm
+        against = turn < 0
+        resolved = (against & (self.steps > STEPS_BETWEEN_LEAPS)) | back
+        self.pending = np.where(against | back, 0, np.where(direction == 0, move * prev, pending))
+        self.steps = (self.steps + 1) * calm
+        self.last_pitch = _PREVIOUS_AFTER[prev, a]
+        return resolved.view(np.int8) - (turn > 0).view(np.int8)
 
 
+# ----------------------------------------------------------------------- rule 9, unique extremes
 def unique_extremes(melodies: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SPEC §4 rule 9 conditions on S: the highest token occurs once; the lowest pitch occurs once.
 
@@ -186,73 +329,21 @@ def unique_extremes(melodies: np.ndarray, positions: np.ndarray) -> tuple[np.nda
     return high_unique, low_unique
 
 
-class LeapTracker:
-    """SPEC §4 rule 8 state machine for N melodies: pending leap direction, pitch leapt from, steps.
-
-    ``step`` must see every note of a melody in order (after ``reset``); it keeps the previous pitch
-    (:func:`previous_pitch`) as state. For a 0/1 token: steps += 1,
-    outcome 0. A leap is a move of ``>= 7`` semitones from the previous pitch (intervals above an
-    octave included). On a leap: pending in the opposite direction → ``RESOLVED`` only if more than 6
-    steps passed since that leap, and the pending leap is cleared either way; pending in the same
-    direction → ``DOUBLED``, pending kept; nothing pending → store the direction and the pitch leapt
-    from. Steps reset to 0 on any leap. On another note: steps += 1, and if it moved back to or past
-    the pitch leapt from (ascending: ``a <= from``, descending: ``a >= from``) → ``RESOLVED``, cleared.
-
-    :param num_melodies: N, the number of rows tracked.
-    """
-
-    def __init__(self, num_melodies: int) -> None:
-        self.direction = np.zeros(num_melodies, dtype=np.int64)  # +1 up, -1 down, 0 none pending
-        self.leapt_from = np.zeros(num_melodies, dtype=np.int64)
-        self.steps = np.zeros(num_melodies, dtype=np.int64)
-        self.last_pitch = np.full(num_melodies, -1, dtype=np.int64)  # = previous_pitch, kept as state
-
-    def reset(self, mask: np.ndarray | None = None) -> None:
-        """Forget the state of all rows, or of the rows where ``mask`` is True."""
-        sel = slice(None) if mask is None else mask
-        self.direction[sel] = 0
-        self.leapt_from[sel] = 0
-        self.steps[sel] = 0
-        self.last_pitch[sel] = -1
-
-    def step(self, melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Consume each row's newest note; return (N,) int64 outcomes ``RESOLVED``, ``DOUBLED`` or 0."""
-        a = new_notes(melodies, positions)
-        prev = self.last_pitch
-        move = a - prev
-        leap = (a >= FIRST_PITCH_CLASS) & (prev >= 0) & (np.abs(move) >= LEAP)
-        up = np.sign(move)
-        pending = self.direction != 0
-        opposite = leap & pending & (self.direction != up)
-        doubled = leap & pending & (self.direction == up)
-        fresh = leap & ~pending
-        returned = (
-            (a >= FIRST_PITCH_CLASS)
-            & ~leap
-            & (((self.direction == 1) & (a <= self.leapt_from)) | ((self.direction == -1) & (a >= self.leapt_from)))
-        )
-        resolved = (opposite & (self.steps > STEPS_BETWEEN_LEAPS)) | returned
-        self.direction[opposite | returned] = 0
-        self.direction[fresh] = up[fresh]
-        self.leapt_from[fresh] = prev[fresh]
-        self.steps = np.where(leap, 0, self.steps + 1)
-        self.last_pitch = np.where(a >= FIRST_PITCH_CLASS, a, prev)
-        return np.where(resolved, RESOLVED, np.where(doubled, DOUBLED, 0))
-
-
 __all__ = [
     "BAR",
     "DOUBLED",
+    "LAGS",
     "LEAP",
     "RESOLVED",
     "STEPS_BETWEEN_LEAPS",
+    "AutocorrelationTracker",
+    "PREVIOUS_PITCH_ROWS",
     "LeapTracker",
+    "MotifTracker",
+    "RepetitionTracker",
     "autocorrelation",
-    "excessive_repetition",
-    "motif_pitch_count",
-    "motif_repeated",
+    "autocorrelation_fraction",
     "new_notes",
-    "previous_pitch",
+    "previous_pitch_after",
     "unique_extremes",
-    "window_codes",
 ]

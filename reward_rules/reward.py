@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from reward_rules.registry import Rule, RuleSet
-from reward_rules.rules import DEFAULT_RULES
-from reward_rules.tokens import C_MAJOR, Key, validate_melody
+from reward_rules.rules import BUILTIN_RULE_FNS, DEFAULT_RULES
+from reward_rules.tokens import C_MAJOR, NUM_CLASSES, Key, validate_melody
 
 
 def _positive_int(value: object, name: str) -> int:
@@ -24,8 +24,9 @@ class RuleEvaluator:
     """Incremental, batched rMT: N melodies of ``length`` steps composed note by note (SPEC §4).
 
     Each ``step(actions)`` appends one note to every row and evaluates every rule for every row with
-    numpy (no loop over rows). Rows can be restarted independently with ``reset(mask)``, so rows may
-    sit at different positions; each row's numbers equal ``music_theory_rewards`` of its melody.
+    numpy (no loop over rows); the built-in rules keep per-row state, so a step costs the same at
+    every beat. Rows can be restarted independently with ``reset(mask)``, so rows may sit at
+    different positions; each row's numbers equal ``music_theory_rewards`` of its melody.
 
     :param num_melodies: N, the number of melodies composed together.
     :param length: notes per melody (32 in the paper); rule 2 and rule 9 use it.
@@ -42,12 +43,17 @@ class RuleEvaluator:
             raise TypeError(f"key must be a reward_rules.Key (e.g. Key.parse('A minor')), got {type(key).__name__}")
         self.key = key
         self.rules = rules if isinstance(rules, RuleSet) else RuleSet(rules)
-        self._weights = self.rules.weights
+        weights = self.rules.weights
+        self._weights = None if (weights == 1.0).all() else weights  # None: nothing to multiply
         self._fns = [rule.bind(self.num_melodies) for rule in self.rules]
+        self._checked = [rule.fn not in BUILTIN_RULE_FNS for rule in self.rules]  # user rules: check output
         self._stateful = [fn for rule, fn in zip(self.rules, self._fns, strict=True) if rule.stateful]
         self._buffer = np.zeros((self.num_melodies, self.length), dtype=np.int64)
         self._positions = np.zeros(self.num_melodies, dtype=np.int64)
+        self._top = 0  # max(self._positions)
         self._rows = np.arange(self.num_melodies)
+        self._view = self._buffer.view()
+        self._view.flags.writeable = False
 
     @property
     def rule_names(self) -> tuple[str, ...]:
@@ -64,9 +70,7 @@ class RuleEvaluator:
     @property
     def melodies(self) -> np.ndarray:
         """(N, length) int64 notes so far; the unused tail of a row is 0; a read-only view."""
-        view = self._buffer.view()
-        view.flags.writeable = False
-        return view
+        return self._view
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Restart all rows, or the rows where the (N,) bool ``mask`` is True."""
@@ -79,6 +83,7 @@ class RuleEvaluator:
             )
         self._buffer[mask] = 0
         self._positions[mask] = 0
+        self._top = int(self._positions.max())
         for state in self._stateful:
             state.reset(mask)
 
@@ -88,29 +93,35 @@ class RuleEvaluator:
         :raises ValueError: on invalid classes, a wrong shape, or a row that already holds ``length``
             notes (reset it first).
         """
-        actions = validate_melody(actions, name="actions")
-        if actions.shape != (self.num_melodies,):
+        if not (type(actions) is np.ndarray and actions.dtype == np.int64):
+            actions = validate_melody(actions, name="actions")
+        if actions.shape != self._positions.shape:
             raise ValueError(f"actions must have shape ({self.num_melodies},), got {actions.shape}")
-        full = self._positions >= self.length
-        if full.any():
+        if actions.view(np.uint64).max() >= NUM_CLASSES:  # one check for both ends (negatives wrap)
+            validate_melody(actions, name="actions")
+        if self._top >= self.length:
             raise ValueError(
-                f"row {int(np.argmax(full))} already holds {self.length} notes; "
+                f"row {int(np.argmax(self._positions >= self.length))} already holds {self.length} notes; "
                 "call reset(mask) before stepping it again"
             )
         positions = self._positions.copy()
         positions.flags.writeable = False
         self._buffer[self._rows, positions] = actions
-        melodies = self.melodies
         out = np.empty((self.num_melodies, len(self._fns)), dtype=np.float64)
         for j, fn in enumerate(self._fns):
-            reward = np.asarray(fn(melodies, positions, self.key), dtype=np.float64)
-            if reward.shape != (self.num_melodies,):
-                raise ValueError(
-                    f"rule {self.rules.names[j]!r} returned shape {reward.shape}, expected ({self.num_melodies},)"
-                )
-            out[:, j] = reward
+            if self._checked[j]:
+                reward = np.asarray(fn(self._view, positions, self.key), dtype=np.float64)
+                if reward.shape != (self.num_melodies,):
+                    raise ValueError(
+                        f"rule {self.rules.names[j]!r} returned shape {reward.shape}, expected ({self.num_melodies},)"
+                    )
+                out[:, j] = reward
+            else:
+                out[:, j] = fn(self._view, positions, self.key)
         self._positions += 1
-        out *= self._weights
+        self._top += 1
+        if self._weights is not None:
+            out *= self._weights
         return out
 
 

@@ -5,6 +5,11 @@ Each rule is ``rule(melodies, positions, key) -> (N,)`` float64 as described in
 beat is ``positions`` (0-based). The melody length (32 in the paper) is ``melodies.shape[1]``. The
 constants are the original's; "C", "G" and "E" of rule 7 generalise to the key's tonic, dominant
 and third pitch classes, and rules 1–2 use the key's scale and tonic (class 14 for C major).
+
+Rules 3–8 are stateful (they keep a detector tracker per evaluator, see
+:mod:`reward_rules.detectors`), so a step costs the same at every beat. Rules 1, 2 and 7 read
+tables of their reward for every (beat or previous pitch, ``a``), computed once per key and length
+from the rule's formula.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ from reward_rules import detectors
 from reward_rules.registry import Rule, RuleSet
 from reward_rules.tokens import C_MAJOR, FIRST_PITCH_CLASS, NO_EVENT, NOTE_OFF, NUM_CLASSES, PITCH_OFFSET, Key
 
-_PITCH_CLASS = (np.arange(NUM_CLASSES) + PITCH_OFFSET) % 12
+_TOKEN = np.arange(NUM_CLASSES)
+_PITCH_CLASS = (_TOKEN + PITCH_OFFSET) % 12
+_U = np.arange(detectors.BAR + 1)  # distinct pitches in a motif window, 0..8
+_MOTIF_BONUS = np.where(_U >= 3, 3.0 + 0.3 * (_U - 3), 0.0)  # rule 5 by u
+_REPEAT_BONUS = np.where(_U >= 3, 4.0 + (_U - 3), 0.0)  # rule 6 by u
 
 
-@lru_cache(maxsize=64)
 def _degree_masks(key: Key) -> tuple[np.ndarray, np.ndarray]:
     """Bool masks over classes: onsets on the tonic or dominant; onsets on the tonic or third."""
-    onset = np.arange(NUM_CLASSES) >= FIRST_PITCH_CLASS
+    onset = _TOKEN >= FIRST_PITCH_CLASS
     tonic_or_fifth = onset & np.isin(_PITCH_CLASS, (key.tonic, key.dominant_pc))
     tonic_or_third = onset & np.isin(_PITCH_CLASS, (key.tonic, key.third_pc))
     return tonic_or_fifth, tonic_or_third
@@ -40,62 +48,127 @@ def _interval_table() -> np.ndarray:
 _INTERVAL_REWARD = _interval_table()
 
 
+def _frozen(table: np.ndarray) -> np.ndarray:
+    table.flags.writeable = False
+    return table
+
+
+@lru_cache(maxsize=64)
+def _key_rewards(key: Key) -> np.ndarray:
+    return _frozen(np.where(key.in_key, 0.0, -1.0))
+
+
 def key_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
     """Rule 1 (SPEC §4), key: −1 if ``a`` is not in the key set (0 and 1 count as in key)."""
-    return np.where(key.in_key[detectors.new_notes(melodies, positions)], 0.0, -1.0)
+    return _key_rewards(key)[detectors.new_notes(melodies, positions)]
+
+
+@lru_cache(maxsize=64)
+def _tonic_rewards(key: Key, length: int) -> np.ndarray:
+    """Rule 2's reward of every (beat, a), shape (length, 38)."""
+    beat, a = np.arange(length)[:, None], _TOKEN
+    last_bar = length - 4
+    tonic = ((beat == 0) | (beat == last_bar)) & (a == key.tonic_class)
+    hold = (beat == last_bar + 1) & (a == NO_EVENT)
+    end = (beat > last_bar + 1) & (a <= NO_EVENT)
+    return _frozen(np.where(tonic | hold | end, 3.0, 0.0))
 
 
 def tonic_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
     """Rule 2 (SPEC §4), tonic: +3 for ``a == tonic`` at beat 0 or beat L−4 (28), for ``a == 1`` at
     beat L−3 (29), for ``a`` in {0, 1} at beats L−2, L−1 (30, 31); L = ``melodies.shape[1]``.
     The tonic is the single class ``key.tonic_class`` (14, C4, for C major), as in the original."""
-    a = detectors.new_notes(melodies, positions)
-    last_bar = melodies.shape[1] - 4
-    tonic = ((positions == 0) | (positions == last_bar)) & (a == key.tonic_class)
-    hold = (positions == last_bar + 1) & (a == NO_EVENT)
-    end = (positions > last_bar + 1) & (a <= NO_EVENT)
-    return np.where(tonic | hold | end, 3.0, 0.0)
+    return _tonic_rewards(key, melodies.shape[1])[positions, detectors.new_notes(melodies, positions)]
 
 
-def repetition_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+class _TrackerRule:
+    """A stateful rule around one detector tracker (``self.tracker``); ``reset`` forwards to it."""
+
+    tracker: detectors.RepetitionTracker | detectors.AutocorrelationTracker | detectors.MotifTracker | None
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
+        if self.tracker is not None:
+            self.tracker.reset(mask)
+
+
+class RepetitionRule(_TrackerRule):
     """Rule 3 (SPEC §4), excessive repetition: −100 when
-    :func:`~reward_rules.detectors.excessive_repetition` detects it."""
-    return np.where(detectors.excessive_repetition(melodies, positions), -100.0, 0.0)
+    :class:`~reward_rules.detectors.RepetitionTracker` detects it.
+
+    :param num_melodies: N, the number of rows of the evaluator.
+    """
+
+    def __init__(self, num_melodies: int) -> None:
+        self.tracker = detectors.RepetitionTracker(num_melodies)
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        return np.where(self.tracker.step(detectors.new_notes(melodies, positions)), -100.0, 0.0)
 
 
-def autocorrelation_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-    """Rule 4 (SPEC §4), autocorrelation: ``−3·|c|`` for each lag 1, 2, 3 with ``|c| > 0.15``,
-    ``c`` of :func:`~reward_rules.detectors.autocorrelation` on the growing S; NaN (constant S) skipped."""
-    c = np.abs(detectors.autocorrelation(melodies, positions))
-    return np.where(c > 0.15, -3.0 * c, 0.0).sum(axis=1)  # NaN > 0.15 is False
+class AutocorrelationRule(_TrackerRule):
+    """Rule 4 (SPEC §4), autocorrelation: ``−3·|c|`` for each lag 1, 2, 3 with ``|c| > 0.15``, ``c`` of
+    the growing S (:class:`~reward_rules.detectors.AutocorrelationTracker`). The test is exact in
+    integers, ``20·|num| > 3·den``, so a coefficient of exactly 0.15 is not penalised; a constant S
+    (``den == 0``, its coefficient undefined) scores 0.
+
+    :param num_melodies: N, the number of rows of the evaluator.
+    """
+
+    def __init__(self, num_melodies: int) -> None:
+        self.tracker = detectors.AutocorrelationTracker(num_melodies)
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        num, den = self.tracker.step(detectors.new_notes(melodies, positions), positions)
+        size = np.abs(num)
+        return np.where(size * 20 > den * 3, size / np.maximum(den, 1) * -3.0, 0.0).sum(axis=1)
 
 
-def motif_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+class MotifRule(_TrackerRule):
     """Rule 5 (SPEC §4), motif: ``+3 + 0.3·(u − 3)`` if the last 8 tokens of S hold ``u >= 3``
-    distinct pitches (:func:`~reward_rules.detectors.motif_pitch_count`; none before 8 tokens)."""
-    u = detectors.motif_pitch_count(melodies, positions)
-    return np.where(u >= 3, 3.0 + 0.3 * (u - 3), 0.0)
+    distinct pitches (:class:`~reward_rules.detectors.MotifTracker`; none before 8 tokens).
+
+    :param num_melodies: N, the number of rows of the evaluator.
+    """
+
+    def __init__(self, num_melodies: int) -> None:
+        self.tracker = detectors.MotifTracker(num_melodies)
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        return _MOTIF_BONUS[self.tracker.step(detectors.new_notes(melodies, positions), positions)]
 
 
-def repeated_motif_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+class RepeatedMotifRule(_TrackerRule):
     """Rule 6 (SPEC §4), repeated motif: ``+4 + (u − 3)`` if rule 5 fires and the same 8 tokens occur
-    earlier without overlapping (:func:`~reward_rules.detectors.motif_repeated`)."""
-    u = detectors.motif_pitch_count(melodies, positions)
-    fires = (u >= 3) & detectors.motif_repeated(melodies, positions)
-    return np.where(fires, 4.0 + (u - 3), 0.0)
+    earlier without overlapping (:class:`~reward_rules.detectors.MotifTracker` ``.repeated``).
+
+    :param num_melodies: N, the number of rows of the evaluator.
+    """
+
+    def __init__(self, num_melodies: int) -> None:
+        self.num_melodies = num_melodies
+        self.tracker = None  # built at the first call, which tells the melody length
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        if self.tracker is None:
+            self.tracker = detectors.MotifTracker(self.num_melodies, melodies.shape[1])
+        u = self.tracker.step(detectors.new_notes(melodies, positions), positions)
+        return np.where(self.tracker.repeated, _REPEAT_BONUS[u], 0.0)
 
 
-def interval_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+def interval_reward(previous: np.ndarray, a: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
     """Rule 7 (SPEC §4), preferred intervals (the original's values ×5), from the previous pitch
-    (last onset before ``a``; no reward without one). ``a == 1``: +0.375, +1.5 after the tonic or
+    (last onset before ``a``, -1 for none: no reward). ``a == 1``: +0.375, +1.5 after the tonic or
     dominant; ``a == 0``: +0.25, +0.75 after the tonic or dominant. Otherwise ``d = |a − prev|``:
     0 → 0; 7 from the tonic/dominant → +0.5; 4 from the tonic/third → +0.75; other 4 → +0.45;
     2 → +0.4; 5 → +0.35; 9 → +0.25; other 7 → +0.1; 11 → −1.5; > 12 → −5; 1, 3, 6, 8, 10, 12 → 0.
-    (The original hard-codes C/G and C/E; in C major these are the same.)"""
-    a = detectors.new_notes(melodies, positions)
-    prev = detectors.previous_pitch(melodies, positions)
-    has_prev = prev >= 0
-    prev = np.maximum(prev, 0)  # class 0 is not an onset: both masks are False there
+    (The original hard-codes C/G and C/E; in C major these are the same.)
+
+    :param previous: previous pitch classes (-1 = none), broadcastable with ``a``.
+    :param a: newest notes.
+    :return: float64 rewards of the broadcast shape.
+    """
+    prev = np.maximum(previous, 0)  # class 0 is not an onset: both masks are False there
     tonic_or_fifth, tonic_or_third = _degree_masks(key)
     strong = tonic_or_fifth[prev]
     d = np.abs(a - prev)
@@ -104,12 +177,39 @@ def interval_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJO
     reward = np.where((d == 4) & tonic_or_third[prev], 0.75, reward)
     reward = np.where(a == NO_EVENT, np.where(strong, 1.5, 0.375), reward)
     reward = np.where(a == NOTE_OFF, np.where(strong, 0.75, 0.25), reward)
-    return np.where(has_prev, reward, 0.0)
+    return np.where(previous >= 0, reward, 0.0)
 
 
-class LeapResolutionRule:
+@lru_cache(maxsize=64)
+def _interval_rewards(key: Key) -> np.ndarray:
+    """Rule 7's reward of every (previous pitch, a), rows as ``detectors.PREVIOUS_PITCH_ROWS``."""
+    return _frozen(interval_reward(detectors.PREVIOUS_PITCH_ROWS[:, None], _TOKEN[None, :], key))
+
+
+class IntervalRule:
+    """Rule 7 (SPEC §4) for N melodies: :func:`interval_reward` of ``a`` after the previous pitch,
+    which it keeps (:func:`~reward_rules.detectors.previous_pitch_after`).
+
+    :param num_melodies: N, the number of rows of the evaluator.
+    """
+
+    def __init__(self, num_melodies: int) -> None:
+        self.previous = np.full(num_melodies, -1, dtype=np.int64)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the previous pitch of all rows, or of the rows where ``mask`` is True."""
+        self.previous[slice(None) if mask is None else mask] = -1
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        a = detectors.new_notes(melodies, positions)
+        reward = _interval_rewards(key)[self.previous, a]
+        self.previous = detectors.previous_pitch_after(self.previous, a)
+        return reward
+
+
+class LeapResolutionRule(_TrackerRule):
     """Rule 8 (SPEC §4), leap resolution: +5 when a leap is resolved, −5 for leaping twice the same
-    way, from :class:`~reward_rules.detectors.LeapTracker` (stateful: replayed from the start).
+    way, from :class:`~reward_rules.detectors.LeapTracker`.
 
     :param num_melodies: N, the number of rows of the evaluator.
     """
@@ -117,13 +217,8 @@ class LeapResolutionRule:
     def __init__(self, num_melodies: int) -> None:
         self.tracker = detectors.LeapTracker(num_melodies)
 
-    def reset(self, mask: np.ndarray | None = None) -> None:
-        """Forget the leap state of all rows, or of the rows where ``mask`` is True."""
-        self.tracker.reset(mask)
-
     def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        outcome = self.tracker.step(melodies, positions)
-        return 5.0 * (outcome == detectors.RESOLVED) - 5.0 * (outcome == detectors.DOUBLED)
+        return self.tracker.step(detectors.new_notes(melodies, positions)) * 5.0  # RESOLVED = 1, DOUBLED = -1
 
 
 def unique_extremes_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
@@ -140,11 +235,11 @@ DEFAULT_RULES = RuleSet(
     (
         Rule("key", key_rule),
         Rule("tonic", tonic_rule),
-        Rule("repetition", repetition_rule),
-        Rule("autocorrelation", autocorrelation_rule),
-        Rule("motif", motif_rule),
-        Rule("repeated_motif", repeated_motif_rule),
-        Rule("intervals", interval_rule),
+        Rule("repetition", RepetitionRule, stateful=True),
+        Rule("autocorrelation", AutocorrelationRule, stateful=True),
+        Rule("motif", MotifRule, stateful=True),
+        Rule("repeated_motif", RepeatedMotifRule, stateful=True),
+        Rule("intervals", IntervalRule, stateful=True),
         Rule("leap_resolution", LeapResolutionRule, stateful=True),
         Rule("unique_extremes", unique_extremes_rule),
     )
@@ -154,16 +249,21 @@ DEFAULT_RULES = RuleSet(
 RULE_NAMES = DEFAULT_RULES.names
 """The nine rule names in SPEC §4 order."""
 
+BUILTIN_RULE_FNS = frozenset(rule.fn for rule in DEFAULT_RULES)
+"""The rule functions and factories above; they return (N,) float64, so the evaluator trusts them."""
+
 __all__ = [
+    "BUILTIN_RULE_FNS",
     "DEFAULT_RULES",
     "RULE_NAMES",
+    "AutocorrelationRule",
+    "IntervalRule",
     "LeapResolutionRule",
-    "autocorrelation_rule",
-    "interval_rule",
+    "MotifRule",
+    "RepeatedMotifRule",
+    "RepetitionRule",
+    "interval_reward",
     "key_rule",
-    "motif_rule",
-    "repeated_motif_rule",
-    "repetition_rule",
     "tonic_rule",
     "unique_extremes_rule",
 ]

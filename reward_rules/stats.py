@@ -1,7 +1,7 @@
 """Table 1 statistics of a sample of melodies (SPEC §7), their confidence intervals, and extras.
 
-Each melody is replayed note by note through the same detectors as the rules (rules 3, 5, 6, 8 of
-SPEC §4, in :mod:`reward_rules.detectors`), all N melodies at once: one vectorised call per step.
+Each melody is replayed note by note through the same detector trackers as the rules (rules 3, 5, 6,
+8 of SPEC §4, in :mod:`reward_rules.detectors`), all N melodies at once: one vectorised call per step.
 """
 
 from __future__ import annotations
@@ -100,15 +100,17 @@ def score_melodies(melodies: np.ndarray, key: Key = C_MAJOR) -> MelodyScores:
     in_motif = np.zeros((n, t_len), dtype=bool)
     in_repeated = np.zeros((n, t_len), dtype=bool)
     leap = np.zeros((n, t_len), dtype=np.int8)
-    tracker = detectors.LeapTracker(n)
-    codes = detectors.window_codes(mel)
+    repetition, motif, leaps = (
+        detectors.RepetitionTracker(n),
+        detectors.MotifTracker(n, t_len),
+        detectors.LeapTracker(n),
+    )
     for t in range(t_len):
-        pos = np.full(n, t, dtype=np.int64)
-        repeated[:, t] = detectors.excessive_repetition(mel, pos)
-        in_motif[:, t] = detectors.motif_pitch_count(mel, pos) >= 3
-        if in_motif[:, t].any():
-            in_repeated[:, t] = in_motif[:, t] & detectors.motif_repeated(mel, pos, codes)
-        leap[:, t] = tracker.step(mel, pos)
+        a, pos = mel[:, t], np.full(n, t, dtype=np.int64)
+        repeated[:, t] = repetition.step(a)
+        in_motif[:, t] = motif.step(a, pos) >= 3
+        in_repeated[:, t] = in_motif[:, t] & motif.repeated
+        leap[:, t] = leaps.step(a)
     last = np.full(n, t_len - 1, dtype=np.int64)
     unique_max, unique_min = detectors.unique_extremes(mel, last)
     return MelodyScores(

@@ -11,7 +11,14 @@ import torch
 
 import melody_env.checkpoint as checkpoint_module
 from melody_env.checkpoint import CheckpointError, checkpoint_paths, load_checkpoint, save_checkpoint
-from melody_env.note_rnn import FORMAT_VERSION, KIND, NoteRNN, NoteRNNConfig, load_default_note_rnn
+from melody_env.note_rnn import (
+    FORMAT_VERSION,
+    KIND,
+    NoteRNN,
+    NoteRNNConfig,
+    load_default_note_rnn,
+    primer_from_file,
+)
 from reward_rules.tokens import NUM_CLASSES
 
 
@@ -146,6 +153,17 @@ def test_temperature_zero_is_greedy(model: NoteRNN) -> None:
     assert torch.equal(out, torch.stack(expected, 1))
 
 
+def test_primer_from_an_abc_file(model: NoteRNN, tmp_path) -> None:
+    """A G-major tune is transposed to C (as the corpus is): G4 (class 21) becomes C4 (class 14)."""
+    path = tmp_path / "tune.abc"
+    path.write_text("X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc d2 B2|c2 A2 G4|]\n")
+    primer = primer_from_file(path, n=2)
+    assert primer.shape == (2, 32) and torch.equal(primer[0], primer[1])
+    assert primer[0, :8].tolist() == [14, 1, 16, 1, 18, 1, 19, 1]  # C D E F eighth notes
+    assert primer_from_file(path, max_steps=8, transpose=False)[0].tolist() == [21, 1, 1, 1, 1, 1, 1, 1]
+    assert model.sample(2, 8, primer=primer).shape == (2, 8)
+
+
 def test_save_load_round_trip_is_exact(model: NoteRNN, tmp_path) -> None:
     json_path = model.save(tmp_path / "sub" / "net", metadata={"note": "hi"})
     assert json_path == tmp_path / "sub" / "net.json"
@@ -163,6 +181,7 @@ def test_save_load_round_trip_is_exact(model: NoteRNN, tmp_path) -> None:
     small.save(tmp_path / "small")
     assert NoteRNN.load(tmp_path / "small").config.hidden_size == 50
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["net.json", "net.safetensors"]
+    assert (tmp_path / "sub" / "net.safetensors").stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_save_keeps_the_old_checkpoint(model: NoteRNN, tmp_path, monkeypatch) -> None:

@@ -1,0 +1,272 @@
+"""Reproduce the paper's Table 1 and Figures 2 and 4, with a listening page.
+
+``rl-tuner reproduce`` (or ``python -m benchmarks.table1``) trains Q, Ψ, G and RL-only from the
+shipped Note RNN with SPEC §6 settings, records Figure 2 during training, then composes and scores
+``melodies`` melodies per model (the Note RNN included) and writes, under ``--out``:
+``table1.md`` / ``table1.json``, ``fig2.png`` / ``fig2.csv``, ``fig4.png``, ``samples/`` (MIDI, WAV,
+piano rolls) and ``index.html``. Finished models are not retrained when the command is run again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents import RLTuner
+from benchmarks.args import parse_dataclass
+from benchmarks.evaluate import Model, compose_and_score, summarise
+from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
+from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
+from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
+from melody_env.encoding import write_midi
+from melody_env.listen import save_piano_roll, write_wav
+from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+from reward_rules import TABLE1_KEYS, table1_intervals
+from reward_rules.tokens import token_name
+
+ALGORITHMS = ("q", "psi", "g", "rl_only")
+MODELS = ("note_rnn", *ALGORITHMS)
+# scale -> (env steps per tuner, melodies scored per model); SPEC §6-7 for "paper".
+SCALES = {"quick": (40_000, 10_000), "paper": (1_000_000, 100_000)}
+
+
+@dataclass
+class Args:
+    """Settings of the reproduction (defaults: SPEC §6 at the ``quick`` scale)."""
+
+    out: str = "runs/reproduce"
+    """output folder (results, models, samples, page); rerunning resumes in it"""
+    scale: str = "quick"
+    """``quick`` (a few minutes) or ``paper`` (1,000,000 steps per tuner, 100,000 melodies per model)"""
+    steps: int = 0
+    """environment steps per tuner (0: the scale's)"""
+    melodies: int = 0
+    """melodies composed and scored per model (0: the scale's)"""
+    algorithms: str = ",".join(ALGORITHMS)
+    """tuners to train, comma-separated"""
+    c: float = 0.5
+    """weight c of the music-theory reward, r = log p(a|s) + rMT/c (SPEC §5-6)"""
+    n_envs: int = 64
+    """melodies composed in parallel while training (one gradient step per 5 env steps still holds)"""
+    eval_points: int = 10
+    """Figure 2 evaluations per tuner, evenly spaced (the paper: every 100,000 of 1,000,000 steps)"""
+    eval_melodies: int = 100
+    """melodies per Figure 2 evaluation (the paper: 100)"""
+    samples: int = 4
+    """melodies per model written as MIDI, WAV and piano roll for the listening page"""
+    seed: int = 0
+    """seed of training, composing and scoring"""
+    torch_threads: int = 1
+    """torch threads (the nets are tiny; one thread per process is fastest)"""
+
+
+class Figure2Callback(BaseCallback):
+    """Every ``every`` steps (and at the start), compose ``n`` melodies and record mean log p(a|s) and rMT."""
+
+    def __init__(self, model_name: str, reward_rnn: NoteRNN, every: int, n: int, seed: int) -> None:
+        super().__init__()
+        self.model_name, self.reward_rnn, self.every, self.n, self.seed = model_name, reward_rnn, every, n, seed
+        self.rows: list[dict[str, float | str]] = []
+        self._next = 0
+
+    def _record(self) -> None:
+        scored = compose_and_score(self.model, self.reward_rnn, self.n, seed=self.seed)
+        row = {
+            "model": self.model_name,
+            "step": float(self.num_timesteps),
+            "mean_log_prior": float(scored.log_prior.mean()),
+            "mean_music_theory": float(scored.music_theory.mean()),
+        }
+        self.rows.append(row)
+        self.logger.record("eval/mean_log_prior", row["mean_log_prior"])
+        self.logger.record("eval/mean_music_theory", row["mean_music_theory"])
+        self._next += self.every
+
+    def _on_training_start(self) -> None:
+        self._record()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._record()
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.rows[-1]["step"] < self.num_timesteps:
+            self._record()
+
+
+def _resolve(args: Args) -> tuple[int, int, tuple[str, ...]]:
+    if args.scale not in SCALES:
+        raise ValueError(f"--scale must be one of {sorted(SCALES)}, got {args.scale!r}")
+    steps = args.steps or SCALES[args.scale][0]
+    melodies = args.melodies or SCALES[args.scale][1]
+    algorithms = tuple(a.strip() for a in args.algorithms.split(",") if a.strip())
+    unknown = set(algorithms) - set(ALGORITHMS)
+    if unknown:
+        raise ValueError(f"unknown algorithms {sorted(unknown)}; choose from {ALGORITHMS}")
+    return steps, melodies, algorithms
+
+
+def train_tuner(algorithm: str, args: Args, steps: int, out: Path, reward_rnn: NoteRNN) -> tuple[Path, float]:
+    """Train one tuner (SPEC §6; ε ramps over the first half of ``steps``), unless it is already done.
+
+    :return: the saved model and its training wall time in seconds.
+    """
+    model_path, done = out / "models" / f"{algorithm}.zip", out / "models" / f"{algorithm}.json"
+    if done.exists() and model_path.exists():
+        return model_path, json.loads(done.read_text())["seconds"]
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    tuner = RLTuner(
+        algorithm,
+        "MelodyCompose-v0",
+        n_envs=args.n_envs,
+        env_kwargs={"c": args.c},
+        exploration_steps=steps // 2,
+        seed=args.seed,
+        nan_checkpoint_path=out / "models" / f"{algorithm}.last_good.zip",
+        tensorboard_log=str(out / "tensorboard"),
+        torch_threads=args.torch_threads,
+    )
+    fig2 = Figure2Callback(algorithm, reward_rnn, max(steps // args.eval_points, 1), args.eval_melodies, args.seed)
+    start = time.perf_counter()
+    tuner.learn(steps, callback=fig2, tb_log_name=algorithm, progress_bar=True)
+    seconds = time.perf_counter() - start
+    tuner.save(model_path)
+    write_fig2_csv(fig2.rows, out / "models" / f"{algorithm}.fig2.csv")
+    done.write_text(json.dumps({"steps": steps, "seconds": seconds}))
+    return model_path, seconds
+
+
+def _samples(name: str, model: Model, scored_melodies: np.ndarray, out: Path, count: int) -> list[Sample]:
+    folder = out / "samples" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i, melody in enumerate(scored_melodies[:count]):
+        stem = folder / f"{name}_{i}"
+        write_midi(melody, stem.with_suffix(".mid"))
+        write_wav(melody, stem.with_suffix(".wav"))
+        save_piano_roll(melody, stem.with_suffix(".png"), title=f"{MODEL_TITLES[name]} #{i}")
+        rel = stem.relative_to(out).as_posix()
+        notes = " ".join(token_name(int(t)) for t in melody)
+        samples.append(Sample(wav=rel + ".wav", midi=rel + ".mid", png=rel + ".png", notes=notes))
+    return samples
+
+
+@torch.no_grad()
+def _next_note_probabilities(model: Model, melody: np.ndarray, primer: int) -> np.ndarray:
+    if isinstance(model, RLTuner):
+        return model.next_note_probabilities(melody, primer)
+    inputs = torch.as_tensor(np.concatenate([[primer], melody[:-1]]), dtype=torch.long)[None]
+    return torch.softmax(model(inputs)[0][0], -1).numpy()
+
+
+def _markdown(result: dict) -> str:
+    models = list(result["models"])
+    head = "| statistic | " + " | ".join(f"{MODEL_TITLES[m]} (ours / paper)" for m in models) + " |"
+    lines = [head, "|" + "---|" * (len(models) + 1)]
+    for stat in [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward", "distinct_melodies"]:
+        cells = []
+        for m in models:
+            ours = result["models"][m][stat]
+            ci = result["intervals"].get(m, {}).get(stat)
+            paper = paper_value(stat, m)
+            pct = stat not in ("mean_log_prior", "mean_music_theory_reward") and not stat.startswith("auto")
+            f = (lambda v: f"{100 * v:.2f} %") if pct else (lambda v: f"{v:.3f}")
+            text = f(ours) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else "")
+            cells.append(text + (f" / {f(paper)}" if paper is not None else ""))
+        lines.append(f"| {stat.replace('_', ' ')} | " + " | ".join(cells) + " |")
+    s = result["settings"]
+    return (
+        "# Table 1, reproduced\n\n"
+        f"Command: `{result['command']}`  \n"
+        f"Machine: {result['machine']}  \n"
+        f"Wall time: {result['wall_time_seconds'] / 60:.1f} min (training: "
+        + ", ".join(f"{MODEL_TITLES[a]} {t / 60:.1f} min" for a, t in result["training_seconds"].items())
+        + ")  \n"
+        f"Settings: {s['steps']:,} env steps per tuner, {s['melodies']:,} melodies per model, c = {s['c']}, "
+        f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as SPEC §6.\n\n"
+        "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as SPEC §7 defines;"
+        " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def reproduce(args: Args, command: str) -> dict:
+    """Run the whole reproduction; return what ``table1.json`` holds."""
+    torch.set_num_threads(args.torch_threads)
+    steps, melodies, algorithms = _resolve(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    wall = time.perf_counter()
+    reward_rnn = load_default_note_rnn()
+    models: dict[str, Model] = {"note_rnn": reward_rnn}
+    training_seconds: dict[str, float] = {}
+    for algorithm in algorithms:
+        print(f"[reproduce] training {algorithm} for {steps:,} steps", flush=True)
+        path, training_seconds[algorithm] = train_tuner(algorithm, args, steps, out, reward_rnn)
+        models[algorithm] = RLTuner.load(path)
+    rows = [r for a in algorithms for r in read_fig2_csv(out / "models" / f"{a}.fig2.csv")]
+    write_fig2_csv(rows, out / "fig2.csv")
+    plot_figure2(rows, out / "fig2.png")
+
+    stats, intervals, samples, scored_all = {}, {}, {}, {}
+    for name, model in models.items():
+        print(f"[reproduce] composing and scoring {melodies:,} melodies: {name}", flush=True)
+        scored = compose_and_score(model, reward_rnn, melodies, seed=args.seed + 1)
+        scored_all[name] = scored
+        stats[name] = summarise(scored)
+        intervals[name] = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
+        samples[name] = _samples(name, model, scored.melodies, out, args.samples)
+        np.savez_compressed(out / f"melodies_{name}.npz", primers=scored.primers, melodies=scored.melodies)
+
+    reference = scored_all[algorithms[0] if algorithms else "note_rnn"]
+    melody, primer = reference.melodies[0], int(reference.primers[0])
+    plot_figure4(melody, {n: _next_note_probabilities(m, melody, primer) for n, m in models.items()}, out / "fig4.png")
+    result = {
+        "command": command,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__} ({args.torch_threads} thread)",
+        "settings": {**asdict(args), "steps": steps, "melodies": melodies},
+        "seed": args.seed,
+        "wall_time_seconds": time.perf_counter() - wall,
+        "training_seconds": training_seconds,
+        "models": stats,
+        "intervals": intervals,
+        "paper": {m: {k: PAPER_TABLE1[k][i] for k in TABLE1_KEYS} for i, m in enumerate(PAPER_MODELS)},
+    }
+    (out / "table1.json").write_text(json.dumps(result, indent=2))
+    (out / "table1.md").write_text(_markdown(result))
+    shown = [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward"]
+    table_rows = {m: {k: s[k] for k in shown} for m, s in stats.items()}
+    subtitle = f"{command} — {steps:,} steps per tuner, {melodies:,} melodies per model; {result['machine']}"
+    figures = [("Figure 2: mean log p(a|s) and rMT during training", "fig2.png"),
+               ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
+    write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the reproduction and print the table and the listening page's path."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_dataclass(Args, argv, "rl-tuner reproduce", __doc__.splitlines()[0])
+    result = reproduce(args, "rl-tuner reproduce " + shlex.join(argv))
+    out = Path(args.out)
+    print((out / "table1.md").read_text())
+    print(f"Listening page: {(out / 'index.html').resolve()}")
+    return 0 if result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
