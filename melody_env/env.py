@@ -43,8 +43,10 @@ class MelodyComposeEnv(gym.Env):
     | `c`        | `Box(-inf, inf, (100,), f32)`| Reward RNN LSTM cell state after consuming `note`         |
     | `position` | `Discrete(melody_length + 1)`| notes of the melody played so far (0 after reset)         |
 
-    ``(note, h, c)`` is the state the Q network of the paper sees (SPEC §5); ``h`` and ``c`` have the
-    Reward RNN's hidden size (100 for the shipped model).
+    ``note`` is the input of the paper's Q network, which keeps its own LSTM state (SPEC §5); ``h`` and
+    ``c`` are the Reward RNN's, so ``reward_rnn.output(h)`` are the logits of p(. | s). Their size is
+    the Reward RNN's hidden size (100 for the shipped model). ``c`` has no fixed bound (|c| grows by
+    less than 1 per note consumed, and a primer can be long), hence the infinite ``Box``.
 
     ## Rewards
 

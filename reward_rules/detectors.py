@@ -17,6 +17,8 @@ for "no previous pitch", stored as -1, which numpy's negative indexing maps to t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from reward_rules.tokens import FIRST_PITCH_CLASS, NO_EVENT, NOTE_OFF, NUM_CLASSES
@@ -38,7 +40,6 @@ _TOKEN = np.arange(NUM_CLASSES)
 _IS_PITCH = _TOKEN >= FIRST_PITCH_CLASS
 PREVIOUS_PITCH_ROWS = np.r_[0:NUM_CLASSES, -1]
 """The previous pitch of each row of a table indexed by previous pitch: the last row is -1, none."""
-_PITCH_BIT = np.where(_IS_PITCH, np.left_shift(1, _TOKEN), 0)  # one bit per onset class (38 < 63 bits)
 
 # The previous pitch once `a` is played: `a` if it is an onset, else unchanged (rows: see module doc).
 _PREVIOUS_AFTER = np.where(_IS_PITCH[None, :], _TOKEN[None, :], PREVIOUS_PITCH_ROWS[:, None])
@@ -74,16 +75,16 @@ def previous_pitch_after(previous: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- rule 3, repetition
-_COUNT_BITS = 7  # n saturates at 7: rule 3 compares it with 6 at most
+_COUNT = 7  # mask of n in a scan state; n saturates at 7, as rule 3 compares it with 6 at most
 _MARK = 8  # the "rest between" / "held" mark, the bit above the count
 
 
 def _repetition_tables() -> tuple[np.ndarray, np.ndarray]:
     """``repeats[state, a]`` (rule 3's verdict for a scan state) and ``next_count[state]`` (one more)."""
     state = np.arange(2 * _MARK)[:, None]
-    n, marked = state & _COUNT_BITS, state >= _MARK
+    n, marked = state & _COUNT, state >= _MARK
     repeats = ((_TOKEN == NOTE_OFF) & (n > 1)) | (~marked & (n > 4)) | (marked & (n > 6))
-    next_count = np.where(n < _COUNT_BITS, state + 1, state)[:, 0].astype(np.int8)
+    next_count = np.where(n < _COUNT, state + 1, state)[:, 0].astype(np.int8)
     return repeats, next_count
 
 
@@ -98,7 +99,7 @@ class RepetitionTracker:
     other than ``b`` marks ("rest between" / "held"); any other token stops the scan. So playing
     ``a`` changes the scan of each ``b`` as follows: ``b == a``: ``n += 1``; ``b != a`` and ``a`` is 0
     or 1: marked; otherwise stopped (``n = 0``, no mark). The state is that scan for all 38
-    candidates, ``(N, 38)`` int8 with ``min(n, 7)`` in bits 0–2 and the mark in bit 3.
+    candidates, ``scan`` (38, N) int8 with ``min(n, 7)`` in bits 0–2 and the mark in bit 3.
     ``a`` repeats excessively if ``(a == 0 and n > 1) or (no mark and n > 4) or (mark and n > 6)``
     (as in the original, ``a == 1`` counts earlier 1s, so a note held more than 5 steps repeats).
 
@@ -106,48 +107,58 @@ class RepetitionTracker:
     """
 
     def __init__(self, num_melodies: int) -> None:
-        self.scan = np.zeros((num_melodies, NUM_CLASSES), dtype=np.int8)
+        self.scan = np.zeros((NUM_CLASSES, num_melodies), dtype=np.int8)
         self._rows = np.arange(num_melodies)
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Forget the melody of all rows, or of the rows where ``mask`` is True."""
-        self.scan[_select(mask)] = 0
+        self.scan[:, _select(mask)] = 0
 
     def step(self, a: np.ndarray) -> np.ndarray:
         """Consume each row's newest note ``a`` (N,); return (N,) bool: ``a`` repeats excessively."""
-        before = self.scan[self._rows, a]
+        before = self.scan[a, self._rows]
         repeated = _REPEATS[before, a]
         self.scan |= _MARK
-        self.scan *= _KEEPS_SCANNING[a][:, None]
-        self.scan[self._rows, a] = _NEXT_COUNT[before]
+        self.scan *= _KEEPS_SCANNING[a]
+        self.scan[a, self._rows] = _NEXT_COUNT[before]
         return repeated
 
 
 # ------------------------------------------------------------------------ rule 4, autocorrelation
+_LAGS_FROM_0 = np.array((0, *LAGS))
+
+
 def autocorrelation_fraction(
-    n: np.ndarray, s1: np.ndarray, s2: np.ndarray, prod: np.ndarray, ends: np.ndarray, lags: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """SPEC §4 rule 4's biased autocorrelation as an exact fraction ``c = num / den`` of integers.
+    n: np.ndarray, s1: np.ndarray, prod: np.ndarray, ends: np.ndarray, lags: np.ndarray
+) -> np.ndarray:
+    """SPEC §4 rule 4's biased autocorrelation as exact fractions of integers.
 
     ``c = Σ_{i<n-lag} x_i x_{i+lag} / (n · var(S))``, ``x = S - mean(S)``, population variance (as
-    ``rl_tuner_ops.autocorrelate``), is ``(n² P − n s₁ (A + B) + (n − lag)⁺ s₁²) / (n (n s₂ − s₁²))``.
-    ``den >= 0``; ``den == 0`` only for a constant S (then ``num == 0``); ``num == 0`` when ``n <= lag``.
+    ``rl_tuner_ops.autocorrelate``), is ``num(lag) / num(0)`` with
+    ``num(lag) = n² P − n s₁ (A + B) + (n − lag)⁺ s₁²``, ``P = Σ_{i<n-lag} S_i S_{i+lag}``,
+    ``A = Σ_{i<n-lag} S_i``, ``B = Σ_{i>=lag} S_i`` (at lag 0: ``n (n Σ S² − s₁²)``, n² times the
+    variance). ``num(0) >= 0``, and it is 0 only for a constant S (then every ``num`` is 0);
+    ``num(lag) == 0`` when ``n <= lag``.
 
-    :param n: (N, 1) notes in S.
-    :param s1: (N, 1) ``Σ S``.
-    :param s2: (N, 1) ``Σ S²``.
-    :param prod: (N, K) ``P = Σ_{i<n-lag} S_i S_{i+lag}``.
-    :param ends: (N, K) ``A + B`` with ``A = Σ_{i<n-lag} S_i`` and ``B = Σ_{i>=lag} S_i``.
-    :param lags: (K,) the lags.
-    :return: ``(num, den)``, int64 of shapes (N, K) and (N, 1).
+    The arguments broadcast together, e.g. ``n`` (N, 1) and ``prod`` (N, K) with ``lags`` (K,), or
+    ``n`` (1, N) and ``prod`` (K, N) with ``lags`` (K, 1).
+
+    :param n: notes in S.
+    :param s1: ``s₁ = Σ S``.
+    :param prod: ``P`` at each lag.
+    :param ends: ``A + B`` at each lag.
+    :param lags: the lags.
+    :return: int64 ``num`` at each lag.
     """
-    pairs = np.maximum(n - lags, 0)
-    num = n * n * prod - n * s1 * ends + pairs * (s1 * s1)
-    return num, n * (n * s2 - s1 * s1)
+    num = n * prod
+    num -= s1 * ends
+    num *= n
+    num += np.maximum(n - lags, 0) * (s1 * s1)
+    return num
 
 
 def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int, ...] = LAGS) -> np.ndarray:
-    """SPEC §4 rule 4: autocorrelation of S at each lag (:func:`autocorrelation_fraction`), from the
+    """SPEC §4 rule 4: autocorrelation of S at each lag (:func:`autocorrelation_fraction`), from a
     batch of melodies, with one division, so the value does not depend on summation order.
     0 when ``n <= lag`` (no pairs), NaN when S is constant. (Unlike the original's floating-point
     estimate, a coefficient of exactly ±0.15, e.g. lag 3 of ``[1, 16, 16, 16, 16]``, is exactly 0.15
@@ -156,158 +167,180 @@ def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int
     :return: (N, len(lags)) float64.
     """
     m = _upto(melodies, positions)
+    width = m.shape[1]
     rows = _rows(positions)[:, None]
-    x = np.where(np.arange(m.shape[1]) <= positions[:, None], m, 0)  # int64, zero past the newest note
+    x = np.where(np.arange(width) <= positions[:, None], m, 0)  # int64, zero past the newest note
     cum = x.cumsum(axis=1)
-    lag = np.asarray(lags)
+    lag = np.array((0, *lags))
     n = (positions + 1)[:, None]
     s1 = cum[rows, positions[:, None]]
-    s2 = (x * x).sum(axis=1, keepdims=True)
-    prod = np.stack([(x[:, :-k] * x[:, k:]).sum(axis=1) if m.shape[1] > k else x[:, 0] * 0 for k in lags], axis=1)
-    head = cum[:, np.minimum(lag, m.shape[1]) - 1]  # Σ_{i<lag}
-    pairs = np.maximum(n - lag, 0)
-    before = np.where(pairs > 0, cum[rows, np.maximum(pairs - 1, 0)], 0)  # A = Σ_{i<n-lag}
-    num, den = autocorrelation_fraction(n, s1, s2, prod, before + (s1 - head), lag)
-    out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
+    prod = np.stack([(x[:, : width - k] * x[:, k:]).sum(axis=1) if width > k else x[:, 0] * 0 for k in lag], axis=1)
+    before = np.where(n > lag, cum[rows, np.maximum(n - lag - 1, 0)], 0)  # A = Σ_{i<n-lag}
+    head = np.where(lag > 0, cum[:, np.clip(lag - 1, 0, width - 1)], 0)  # Σ_{i<lag}
+    num = autocorrelation_fraction(n, s1, prod, before + (s1 - head), lag)
+    out = np.full((num.shape[0], len(lags)), np.nan)
+    np.divide(num[:, 1:], num[:, :1], out=out, where=num[:, :1] != 0)
     return out
 
 
 class AutocorrelationTracker:
     """SPEC §4 rule 4 for N growing melodies: the integer sums of :func:`autocorrelation_fraction`
-    at lags 1, 2, 3, updated by each note in O(1).
+    at lags 0 (the variance), 1, 2, 3, each updated by a note in O(1).
+
+    ``sums`` (8, N) holds ``[P(0..3), (A + B)(0..3)]`` (``P(0) = Σ S²``, ``(A + B)(0) = 2 Σ S``).
+    ``recent`` (8, N) holds ``[a, S₋₁, S₋₂, S₋₃, 1, b₁, b₂, b₃]``, ``S₋ₖ`` the note k steps before
+    ``a`` (0 if none) and ``bₖ = 1`` if there is one (``a``'s index >= k). Playing ``a`` adds
+    ``a · recent`` to ``sums`` (``P`` gains ``a S₋ₖ``, ``B`` gains ``a`` at lags ``<=`` its index)
+    and ``S₋ₖ`` to ``A``; then ``recent`` ages by one step.
 
     :param num_melodies: N, the number of rows tracked.
     """
 
+    _START = np.array([0, 0, 0, 0, 1, 0, 0, 0])[:, None]
+    _LAGS = _LAGS_FROM_0[:, None]
+
     def __init__(self, num_melodies: int) -> None:
-        self.recent = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # column k-1: the note k steps back
-        self.prod = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # P
-        self.ends = np.zeros((num_melodies, len(LAGS)), dtype=np.int64)  # A + B
-        self.s1 = np.zeros(num_melodies, dtype=np.int64)
-        self.s2 = np.zeros(num_melodies, dtype=np.int64)
-        self._lags = np.array(LAGS)
+        self.sums = np.zeros((2 * len(_LAGS_FROM_0), num_melodies), dtype=np.int64)
+        self.recent = np.repeat(self._START, num_melodies, axis=1)
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Forget the melody of all rows, or of the rows where ``mask`` is True."""
         sel = _select(mask)
-        for array in (self.recent, self.prod, self.ends, self.s1, self.s2):
-            array[sel] = 0
+        self.sums[:, sel] = 0
+        self.recent[:, sel] = self._START
 
-    def step(self, a: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,); return the fraction
-        ``(num (N, 3), den (N, 1))`` of the coefficients of S (:func:`autocorrelation_fraction`)."""
-        col = a[:, None]
-        self.prod += col * self.recent  # a pairs with the note k steps back
-        self.ends += self.recent + col * (positions[:, None] >= self._lags)  # A gains that note, B gains a
-        self.recent[:, 1:] = self.recent[:, :-1]
-        self.recent[:, 0] = a
-        self.s1 += a
-        self.s2 += a * a
-        return autocorrelation_fraction(
-            (positions + 1)[:, None], self.s1[:, None], self.s2[:, None], self.prod, self.ends, self._lags
-        )
+    def step(self, a: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,); return ``num`` (4, N) of
+        S at lags 0 (the denominator), 1, 2, 3 (:func:`autocorrelation_fraction`)."""
+        recent, sums = self.recent, self.sums
+        recent[0] = a
+        sums += a * recent
+        sums[4:] += recent[:4]
+        halves = recent.reshape(2, 4, -1)  # age by one step: S₋ₖ ← S₋ₖ₊₁ (S₀ = a), bₖ ← bₖ₋₁ (b₀ = 1)
+        halves[:, 2:] = halves[:, 1:3]
+        halves[:, 1] = halves[:, 0]
+        return autocorrelation_fraction(positions + 1, sums[4] >> 1, sums[:4], sums[4:], self._LAGS)
 
 
 # -------------------------------------------------------------------------- rules 5-6, motifs
+_UNFILLED = NUM_CLASSES  # a window slot before the melody's first note
+# Bits of a token in a motif window: one per onset class, none for 0/1, all 64 for an unfilled slot,
+# so a window with an unfilled slot counts 64 "pitches", which _DISTINCT maps to 0.
+_WINDOW_BITS = np.r_[np.where(_IS_PITCH, np.left_shift(1, _TOKEN), 0), -1].astype(np.uint64)
+_DISTINCT = np.where(np.arange(65) <= BAR, np.arange(65), 0)
+
+
 class MotifTracker:
     """SPEC §4 rules 5–6 for N melodies: the last 16 tokens of each row.
 
-    ``step`` returns ``u``, the distinct onset classes among the last 8 tokens of S (octaves
-    distinct, 0/1 not pitches; 0 while S has fewer than 8 tokens, as the original's
-    ``detect_last_motif``). Given ``length``, it also sets ``repeated``: the last 8 tokens (0/1
+    After ``step``, ``distinct()`` is ``u``, the distinct onset classes among the last 8 tokens of S
+    (octaves distinct, 0/1 not pitches; 0 while S has fewer than 8 tokens, as the original's
+    ``detect_last_motif``). Given ``length``, ``step`` also sets ``repeated``: the last 8 tokens (0/1
     included) occur contiguously earlier without overlapping them, i.e. in a window starting at
     ``w <= position - 15`` (the original's ``composition[:-(bar_length - 1)]``). Windows are compared
-    as the 8 bytes of an int64; a window becomes comparable once it ends 8 notes before the newest.
+    as the 8 bytes of an int64; a window joins ``earlier`` when it ends 8 notes before the newest.
 
     :param num_melodies: N, the number of rows tracked.
     :param length: melody length; ``None`` skips ``repeated``.
     """
 
     def __init__(self, num_melodies: int, length: int | None = None) -> None:
-        self.recent = np.zeros((num_melodies, 2 * BAR), dtype=np.int8)  # oldest first
-        # Codes of the windows a later window may repeat, by start (-1: none yet); last column: scratch.
-        self.earlier = None if length is None else np.full((num_melodies, max(length - 2 * BAR + 1, 0) + 1), -1)
+        self.recent = np.full((2 * BAR, num_melodies), _UNFILLED, dtype=np.int8)  # oldest first
         self.repeated = np.zeros(num_melodies, dtype=bool)
+        self.earlier = None  # window codes by start (-1: none yet); the last column is scratch
+        if length is not None:
+            self.earlier = np.full((num_melodies, max(length - 2 * BAR + 1, 0) + 1), -1)
+            self._slot = np.maximum(np.arange(length) - 2 * BAR + 1, -1)  # by beat; -1: scratch
         self._rows = np.arange(num_melodies)
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Forget the melody of all rows, or of the rows where ``mask`` is True."""
         sel = _select(mask)
-        self.recent[sel] = 0
+        self.recent[:, sel] = _UNFILLED
         if self.earlier is not None:
             self.earlier[sel] = -1
 
-    def step(self, a: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,); return ``u`` (N,) uint8."""
-        self.recent[:, :-1] = self.recent[:, 1:]
-        self.recent[:, -1] = a
-        bits = np.bitwise_or.reduce(_PITCH_BIT[self.recent[:, BAR:]], axis=1)
+    def step(self, a: np.ndarray, positions: np.ndarray) -> None:
+        """Consume the newest notes ``a`` (N,) at beats ``positions`` (N,)."""
+        self.recent[:-1] = self.recent[1:]
+        self.recent[-1] = a
         if self.earlier is not None:
-            codes = self.recent.view(np.int64)  # (N, 2): the window starting at positions - 15, the last 8
-            self.earlier[self._rows, np.maximum(positions - 2 * BAR + 1, -1)] = codes[:, 0]
+            codes = self.recent.T.copy().view(np.int64)  # (N, 2): window from positions - 15, the last 8
+            self.earlier[self._rows, self._slot[positions]] = codes[:, 0]
             self.repeated = (self.earlier[:, :-1] == codes[:, 1:]).any(axis=1)
-        return np.bitwise_count(bits) * (positions >= BAR - 1)
+
+    def distinct(self) -> np.ndarray:
+        """``u`` (N,) int64 of the last 8 tokens (0 before the 8th note)."""
+        bits = np.bitwise_or.reduce(_WINDOW_BITS[self.recent[BAR:]], axis=0)
+        return _DISTINCT[np.bitwise_count(bits)]
 
 
 # ------------------------------------------------------------------------ rule 8, leap resolution
-def _leap_tables() -> tuple[np.ndarray, np.ndarray]:
-    """``move[previous, a]``: +1 leap up, -1 leap down, 0 no leap (rows: see module doc);
-    ``returns[pending, a]``: ``a`` is an onset back to or past the pitch leapt from, with
-    ``pending = ±from`` (+ after a leap up) and negative rows wrapping to the end."""
-    diff = _TOKEN[None, :] - PREVIOUS_PITCH_ROWS[:, None]
-    leap = _IS_PITCH[None, :] & (PREVIOUS_PITCH_ROWS[:, None] >= FIRST_PITCH_CLASS) & (np.abs(diff) >= LEAP)
-    pending = np.r_[0:NUM_CLASSES, -NUM_CLASSES:0][:, None]
-    back = ((pending > 0) & (_TOKEN <= pending)) | ((pending < 0) & (_TOKEN >= -pending))
-    return np.where(leap, np.sign(diff), 0), back & _IS_PITCH
+_STEPS_CAP = STEPS_BETWEEN_LEAPS + 1  # steps since a leap only matter as "> 6": saturate at 7
+_PENDING = np.arange(-(NUM_CLASSES - 1), NUM_CLASSES)  # +from after a leap up, -from down, 0 none
 
 
-_LEAP_MOVE, _RETURNS = _leap_tables()
+def _leap_state(pending: np.ndarray, previous: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Index of the leap state (pending, previous pitch or -1, steps <= 7)."""
+    row = np.where(previous < 0, NUM_CLASSES, previous)  # as PREVIOUS_PITCH_ROWS
+    return ((pending + NUM_CLASSES - 1) * (NUM_CLASSES + 1) + row) * (_STEPS_CAP + 1) + steps
+
+
+@lru_cache(maxsize=1)
+def _leap_automaton() -> tuple[np.ndarray, np.ndarray]:
+    """Rule 8 for every state and next note: ``(outcome[state, a], next_state[state, a])``, built at
+    the first use (about 0.9 M entries, 2.7 MB)."""
+    pending, previous, steps = (
+        g.reshape(-1, 1) for g in np.meshgrid(_PENDING, PREVIOUS_PITCH_ROWS, np.arange(_STEPS_CAP + 1), indexing="ij")
+    )
+    a = _TOKEN
+    up = np.sign(a - previous)
+    leap = _IS_PITCH[a] & (previous >= FIRST_PITCH_CLASS) & (np.abs(a - previous) >= LEAP)
+    direction = np.sign(pending)
+    against = leap & (direction == -up)
+    again = leap & (direction == up)
+    back = ~leap & _IS_PITCH[a] & (((direction == 1) & (a <= pending)) | ((direction == -1) & (a >= -pending)))
+    outcome = np.where((against & (steps > STEPS_BETWEEN_LEAPS)) | back, RESOLVED, np.where(again, DOUBLED, 0))
+    pending = np.where(against | back, 0, np.where(leap & (direction == 0), up * previous, pending))
+    previous = np.where(_IS_PITCH[a], a, previous)
+    steps = np.where(leap, 0, np.minimum(steps + 1, _STEPS_CAP))
+    return outcome.astype(np.int8), _leap_state(pending, previous, steps).astype(np.int16)
+
+
+_LEAP_START = int(_leap_state(np.array(0), np.array(-1), np.array(0)))
 
 
 class LeapTracker:
     """SPEC §4 rule 8 state machine for N melodies: pending leap, pitch leapt from, steps since.
 
-    The state is the previous pitch (as :func:`previous_pitch_after`), ``pending`` = +from after an
-    unresolved leap up from pitch ``from``, -from after one down, 0 for none, and the steps since the
-    last leap. For a 0/1 token: steps += 1, outcome 0. A leap is a move of ``>= 7`` semitones from the
-    previous pitch (intervals above an octave included). On a leap: pending in the opposite direction
-    → ``RESOLVED`` only if more than 6 steps passed since that leap, and the pending leap is cleared
-    either way; pending in the same direction → ``DOUBLED``, pending kept; nothing pending → store the
-    direction and the pitch leapt from. Steps reset to 0 on any leap. On another note: steps += 1, and
-    if it moved back to or past the pitch leapt from (ascending: ``a <= from``, descending:
-    ``a >= from``) → ``RESOLVED``, cleared.
+    For a 0/1 token: steps += 1, outcome 0. A leap is a move of ``>= 7`` semitones from the previous
+    pitch (:func:`previous_pitch_after`; intervals above an octave included). On a leap: pending in
+    the opposite direction → ``RESOLVED`` only if more than 6 steps passed since that leap, and the
+    pending leap is cleared either way; pending in the same direction → ``DOUBLED``, pending kept;
+    nothing pending → store the direction and the pitch leapt from. Steps reset to 0 on any leap.
+    On another note: steps += 1, and if it moved back to or past the pitch leapt from (ascending:
+    ``a <= from``, descending: ``a >= from``) → ``RESOLVED``, cleared.
+
+    The machine is tabulated once for every state (pending ±from or 0, previous pitch, steps
+    saturated at 7) and note, so a step is two table lookups; ``state`` holds each row's index.
 
     :param num_melodies: N, the number of rows tracked.
     """
 
     def __init__(self, num_melodies: int) -> None:
-        self.pending = np.zeros(num_melodies, dtype=np.int64)
-        self.steps = np.zeros(num_melodies, dtype=np.int64)
-        self.last_pitch = np.full(num_melodies, -1, dtype=np.int64)
+        self.state = np.full(num_melodies, _LEAP_START, dtype=np.int16)
+        self._outcome, self._next = _leap_automaton()
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Forget the state of all rows, or of the rows where ``mask`` is True."""
-        sel = _select(mask)
-        self.pending[sel] = 0
-        self.steps[sel] = 0
-        self.last_pitch[sel] = -1
+        self.state[_select(mask)] = _LEAP_START
 
     def step(self, a: np.ndarray) -> np.ndarray:
         """Consume each row's newest note ``a`` (N,); return (N,) int8 outcomes ``RESOLVED``,
         ``DOUBLED`` or 0."""
-        prev, pending = self.last_pitch, self.pending
-        move = _LEAP_MOVE[prev, a]
-        direction = np.sign(pending)
-        turn = move * direction  # -1: a leap against the pending one, +1: the same way again
-        calm = move == 0
-        back = _RETURNS[pending, a] & calm
-        against = turn < 0
-        resolved = (against & (self.steps > STEPS_BETWEEN_LEAPS)) | back
-        self.pending = np.where(against | back, 0, np.where(direction == 0, move * prev, pending))
-        self.steps = (self.steps + 1) * calm
-        self.last_pitch = _PREVIOUS_AFTER[prev, a]
-        return resolved.view(np.int8) - (turn > 0).view(np.int8)
+        outcome = self._outcome[self.state, a]
+        self.state = self._next[self.state, a]
+        return outcome
 
 
 # ----------------------------------------------------------------------- rule 9, unique extremes
@@ -334,10 +367,10 @@ __all__ = [
     "DOUBLED",
     "LAGS",
     "LEAP",
+    "PREVIOUS_PITCH_ROWS",
     "RESOLVED",
     "STEPS_BETWEEN_LEAPS",
     "AutocorrelationTracker",
-    "PREVIOUS_PITCH_ROWS",
     "LeapTracker",
     "MotifTracker",
     "RepetitionTracker",

@@ -11,6 +11,11 @@ far + ``a``, beat = position of ``a``)::
 factory ``fn(num_melodies)`` returning an object with ``reset(mask)`` (rows where the bool mask is
 True start over) and the call above, which sees every note of each row in order.
 
+Optionally, the callable may also have a method ``rewards(a, positions, melodies, key)`` giving the
+same rewards from the newest notes ``a = melodies[arange(N), positions]`` (N,), which
+:class:`~reward_rules.reward.RuleEvaluator` already holds and then passes instead of calling ``fn``
+(the built-in rules do this: gathering ``a`` in each rule costs more than some rules themselves).
+
 Example, a user rule that punishes the lowest octave, added without editing the package::
 
     def no_low_octave(melodies, positions, key):

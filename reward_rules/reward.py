@@ -46,6 +46,7 @@ class RuleEvaluator:
         weights = self.rules.weights
         self._weights = None if (weights == 1.0).all() else weights  # None: nothing to multiply
         self._fns = [rule.bind(self.num_melodies) for rule in self.rules]
+        self._from_notes = [getattr(fn, "rewards", None) for fn in self._fns]  # see registry: optional
         self._checked = [rule.fn not in BUILTIN_RULE_FNS for rule in self.rules]  # user rules: check output
         self._stateful = [fn for rule, fn in zip(self.rules, self._fns, strict=True) if rule.stateful]
         self._buffer = np.zeros((self.num_melodies, self.length), dtype=np.int64)
@@ -109,15 +110,18 @@ class RuleEvaluator:
         self._buffer[self._rows, positions] = actions
         out = np.empty((self.num_melodies, len(self._fns)), dtype=np.float64)
         for j, fn in enumerate(self._fns):
+            from_notes = self._from_notes[j]
+            if from_notes is None:
+                reward = fn(self._view, positions, self.key)
+            else:
+                reward = from_notes(actions, positions, self._view, self.key)
             if self._checked[j]:
-                reward = np.asarray(fn(self._view, positions, self.key), dtype=np.float64)
+                reward = np.asarray(reward, dtype=np.float64)
                 if reward.shape != (self.num_melodies,):
                     raise ValueError(
                         f"rule {self.rules.names[j]!r} returned shape {reward.shape}, expected ({self.num_melodies},)"
                     )
-                out[:, j] = reward
-            else:
-                out[:, j] = fn(self._view, positions, self.key)
+            out[:, j] = reward
         self._positions += 1
         self._top += 1
         if self._weights is not None:

@@ -9,7 +9,7 @@ and third pitch classes, and rules 1–2 use the key's scale and tonic (class 14
 Rules 3–8 are stateful (they keep a detector tracker per evaluator, see
 :mod:`reward_rules.detectors`), so a step costs the same at every beat. Rules 1, 2 and 7 read
 tables of their reward for every (beat or previous pitch, ``a``), computed once per key and length
-from the rule's formula.
+from the rule's formula. Rules 1–8 are :class:`NoteRule` objects, which can also be given ``a``.
 """
 
 from __future__ import annotations
@@ -53,14 +53,37 @@ def _frozen(table: np.ndarray) -> np.ndarray:
     return table
 
 
+class NoteRule:
+    """Base of the built-in rules: ``rewards(a, positions, melodies, key)`` from the newest notes ``a``
+    (N,); calling the rule (the registry's protocol) gathers ``a`` from ``melodies`` first, while
+    :class:`~reward_rules.reward.RuleEvaluator` passes the notes it already has. A stateful rule keeps
+    a detector tracker, ``self.tracker``, which ``reset`` forwards to."""
+
+    tracker: object = None
+
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        """(N,) float64 rewards of the newest notes ``a`` played at beats ``positions``."""
+        raise NotImplementedError
+
+    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+        return self.rewards(detectors.new_notes(melodies, positions), positions, melodies, key)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
+        if self.tracker is not None:
+            self.tracker.reset(mask)
+
+
 @lru_cache(maxsize=64)
 def _key_rewards(key: Key) -> np.ndarray:
     return _frozen(np.where(key.in_key, 0.0, -1.0))
 
 
-def key_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+class KeyRule(NoteRule):
     """Rule 1 (SPEC §4), key: −1 if ``a`` is not in the key set (0 and 1 count as in key)."""
-    return _key_rewards(key)[detectors.new_notes(melodies, positions)]
+
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        return _key_rewards(key)[a]
 
 
 @lru_cache(maxsize=64)
@@ -74,25 +97,19 @@ def _tonic_rewards(key: Key, length: int) -> np.ndarray:
     return _frozen(np.where(tonic | hold | end, 3.0, 0.0))
 
 
-def tonic_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+class TonicRule(NoteRule):
     """Rule 2 (SPEC §4), tonic: +3 for ``a == tonic`` at beat 0 or beat L−4 (28), for ``a == 1`` at
     beat L−3 (29), for ``a`` in {0, 1} at beats L−2, L−1 (30, 31); L = ``melodies.shape[1]``.
     The tonic is the single class ``key.tonic_class`` (14, C4, for C major), as in the original."""
-    return _tonic_rewards(key, melodies.shape[1])[positions, detectors.new_notes(melodies, positions)]
+
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        return _tonic_rewards(key, melodies.shape[1])[positions, a]
 
 
-class _TrackerRule:
-    """A stateful rule around one detector tracker (``self.tracker``); ``reset`` forwards to it."""
-
-    tracker: detectors.RepetitionTracker | detectors.AutocorrelationTracker | detectors.MotifTracker | None
-
-    def reset(self, mask: np.ndarray | None = None) -> None:
-        """Forget the melody of all rows, or of the rows where ``mask`` is True."""
-        if self.tracker is not None:
-            self.tracker.reset(mask)
+_REPETITION_PENALTY = np.array([0.0, -100.0])
 
 
-class RepetitionRule(_TrackerRule):
+class RepetitionRule(NoteRule):
     """Rule 3 (SPEC §4), excessive repetition: −100 when
     :class:`~reward_rules.detectors.RepetitionTracker` detects it.
 
@@ -102,11 +119,14 @@ class RepetitionRule(_TrackerRule):
     def __init__(self, num_melodies: int) -> None:
         self.tracker = detectors.RepetitionTracker(num_melodies)
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        return np.where(self.tracker.step(detectors.new_notes(melodies, positions)), -100.0, 0.0)
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        return _REPETITION_PENALTY[self.tracker.step(a).view(np.uint8)]
 
 
-class AutocorrelationRule(_TrackerRule):
+_THRESHOLD = np.array([3, 20, 20, 20])[:, None]  # |c| > 0.15 ⇔ 20·|num| > 3·den, den in row 0
+
+
+class AutocorrelationRule(NoteRule):
     """Rule 4 (SPEC §4), autocorrelation: ``−3·|c|`` for each lag 1, 2, 3 with ``|c| > 0.15``, ``c`` of
     the growing S (:class:`~reward_rules.detectors.AutocorrelationTracker`). The test is exact in
     integers, ``20·|num| > 3·den``, so a coefficient of exactly 0.15 is not penalised; a constant S
@@ -118,13 +138,14 @@ class AutocorrelationRule(_TrackerRule):
     def __init__(self, num_melodies: int) -> None:
         self.tracker = detectors.AutocorrelationTracker(num_melodies)
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        num, den = self.tracker.step(detectors.new_notes(melodies, positions), positions)
-        size = np.abs(num)
-        return np.where(size * 20 > den * 3, size / np.maximum(den, 1) * -3.0, 0.0).sum(axis=1)
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        size = np.abs(self.tracker.step(a, positions))  # (4, N): den, then |num| at lags 1-3
+        scaled = size * _THRESHOLD
+        c = size[1:] / np.maximum(size[0], 1)
+        return np.where(scaled[1:] > scaled[0], c * -3.0, 0.0).sum(axis=0)
 
 
-class MotifRule(_TrackerRule):
+class MotifRule(NoteRule):
     """Rule 5 (SPEC §4), motif: ``+3 + 0.3·(u − 3)`` if the last 8 tokens of S hold ``u >= 3``
     distinct pitches (:class:`~reward_rules.detectors.MotifTracker`; none before 8 tokens).
 
@@ -134,11 +155,12 @@ class MotifRule(_TrackerRule):
     def __init__(self, num_melodies: int) -> None:
         self.tracker = detectors.MotifTracker(num_melodies)
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        return _MOTIF_BONUS[self.tracker.step(detectors.new_notes(melodies, positions), positions)]
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        self.tracker.step(a, positions)
+        return _MOTIF_BONUS[self.tracker.distinct()]
 
 
-class RepeatedMotifRule(_TrackerRule):
+class RepeatedMotifRule(NoteRule):
     """Rule 6 (SPEC §4), repeated motif: ``+4 + (u − 3)`` if rule 5 fires and the same 8 tokens occur
     earlier without overlapping (:class:`~reward_rules.detectors.MotifTracker` ``.repeated``).
 
@@ -146,14 +168,15 @@ class RepeatedMotifRule(_TrackerRule):
     """
 
     def __init__(self, num_melodies: int) -> None:
-        self.num_melodies = num_melodies
-        self.tracker = None  # built at the first call, which tells the melody length
+        self.num_melodies = num_melodies  # the tracker is built at the first call, which tells the length
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
         if self.tracker is None:
             self.tracker = detectors.MotifTracker(self.num_melodies, melodies.shape[1])
-        u = self.tracker.step(detectors.new_notes(melodies, positions), positions)
-        return np.where(self.tracker.repeated, _REPEAT_BONUS[u], 0.0)
+        self.tracker.step(a, positions)
+        if not self.tracker.repeated.any():
+            return np.zeros(a.shape[0])
+        return np.where(self.tracker.repeated, _REPEAT_BONUS[self.tracker.distinct()], 0.0)
 
 
 def interval_reward(previous: np.ndarray, a: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
@@ -186,7 +209,7 @@ def _interval_rewards(key: Key) -> np.ndarray:
     return _frozen(interval_reward(detectors.PREVIOUS_PITCH_ROWS[:, None], _TOKEN[None, :], key))
 
 
-class IntervalRule:
+class IntervalRule(NoteRule):
     """Rule 7 (SPEC §4) for N melodies: :func:`interval_reward` of ``a`` after the previous pitch,
     which it keeps (:func:`~reward_rules.detectors.previous_pitch_after`).
 
@@ -200,14 +223,13 @@ class IntervalRule:
         """Forget the previous pitch of all rows, or of the rows where ``mask`` is True."""
         self.previous[slice(None) if mask is None else mask] = -1
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        a = detectors.new_notes(melodies, positions)
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
         reward = _interval_rewards(key)[self.previous, a]
         self.previous = detectors.previous_pitch_after(self.previous, a)
         return reward
 
 
-class LeapResolutionRule(_TrackerRule):
+class LeapResolutionRule(NoteRule):
     """Rule 8 (SPEC §4), leap resolution: +5 when a leap is resolved, −5 for leaping twice the same
     way, from :class:`~reward_rules.detectors.LeapTracker`.
 
@@ -217,8 +239,8 @@ class LeapResolutionRule(_TrackerRule):
     def __init__(self, num_melodies: int) -> None:
         self.tracker = detectors.LeapTracker(num_melodies)
 
-    def __call__(self, melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-        return self.tracker.step(detectors.new_notes(melodies, positions)) * 5.0  # RESOLVED = 1, DOUBLED = -1
+    def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
+        return self.tracker.step(a) * 5.0  # RESOLVED = 1, DOUBLED = -1
 
 
 def unique_extremes_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
@@ -233,8 +255,8 @@ def unique_extremes_rule(melodies: np.ndarray, positions: np.ndarray, key: Key =
 
 DEFAULT_RULES = RuleSet(
     (
-        Rule("key", key_rule),
-        Rule("tonic", tonic_rule),
+        Rule("key", KeyRule()),
+        Rule("tonic", TonicRule()),
         Rule("repetition", RepetitionRule, stateful=True),
         Rule("autocorrelation", AutocorrelationRule, stateful=True),
         Rule("motif", MotifRule, stateful=True),
@@ -250,7 +272,8 @@ RULE_NAMES = DEFAULT_RULES.names
 """The nine rule names in SPEC §4 order."""
 
 BUILTIN_RULE_FNS = frozenset(rule.fn for rule in DEFAULT_RULES)
-"""The rule functions and factories above; they return (N,) float64, so the evaluator trusts them."""
+"""The rules and rule factories of ``DEFAULT_RULES``; they return (N,) float64, so the evaluator
+trusts them (no output check)."""
 
 __all__ = [
     "BUILTIN_RULE_FNS",
@@ -258,12 +281,13 @@ __all__ = [
     "RULE_NAMES",
     "AutocorrelationRule",
     "IntervalRule",
+    "KeyRule",
     "LeapResolutionRule",
     "MotifRule",
+    "NoteRule",
     "RepeatedMotifRule",
     "RepetitionRule",
+    "TonicRule",
     "interval_reward",
-    "key_rule",
-    "tonic_rule",
     "unique_extremes_rule",
 ]

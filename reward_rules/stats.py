@@ -108,7 +108,8 @@ def score_melodies(melodies: np.ndarray, key: Key = C_MAJOR) -> MelodyScores:
     for t in range(t_len):
         a, pos = mel[:, t], np.full(n, t, dtype=np.int64)
         repeated[:, t] = repetition.step(a)
-        in_motif[:, t] = motif.step(a, pos) >= 3
+        motif.step(a, pos)
+        in_motif[:, t] = motif.distinct() >= 3
         in_repeated[:, t] = in_motif[:, t] & motif.repeated
         leap[:, t] = leaps.step(a)
     last = np.full(n, t_len - 1, dtype=np.int64)

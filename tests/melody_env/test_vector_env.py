@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode
 
 import melody_env  # noqa: F401 - registers MelodyCompose-v0
@@ -202,3 +203,9 @@ def test_corpus_primer_matches_sync(rnn, tmp_path, monkeypatch):
     for act in np.random.default_rng(3).integers(0, 38, (LENGTH + 2, N)):
         assert_same(ours.step(act), sync.step(act))
     assert all(len(p) == 4 for p in ours.core.primers)
+
+
+def test_step_before_reset_asks_for_reset(rnn):
+    envs = MelodyComposeVectorEnv(num_envs=2, checkpoint=rnn)
+    with pytest.raises(ResetNeeded, match="reset"):
+        envs.step(np.zeros(2, dtype=np.int64))
