@@ -29,7 +29,22 @@ _EXPORTS = {
     "MelodySB3VecEnv": "melody_env.sb3_vec_env",
     "REWARD_MODES": "melody_env.reward",
     "compose_reward": "melody_env.reward",
-    # other modules' exports (note_rnn, encoding, data, listen, training) go here
+    # note_rnn.py, checkpoint.py, training.py: the prior
+    "NoteRNN": "melody_env.note_rnn",
+    "NoteRNNConfig": "melody_env.note_rnn",
+    "load_default_note_rnn": "melody_env.note_rnn",
+    "CheckpointError": "melody_env.checkpoint",
+    "train_note_rnn": "melody_env.training",
+    # encoding.py, data.py, listen.py: melodies in and out
+    "read_melody": "melody_env.encoding",
+    "write_midi": "melody_env.encoding",
+    "melody_to_stream": "melody_env.encoding",
+    "stream_to_melody": "melody_env.encoding",
+    "load_corpus": "melody_env.data",
+    "Corpus": "melody_env.data",
+    "write_wav": "melody_env.listen",
+    "piano_roll": "melody_env.listen",
+    "save_piano_roll": "melody_env.listen",
 }
 
 
@@ -46,12 +61,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-__all__ = [
-    "ENV_ID",
-    "REWARD_MODES",
-    "MelodyBatch",
-    "MelodyComposeEnv",
-    "MelodyComposeVectorEnv",
-    "MelodySB3VecEnv",
-    "compose_reward",
-]
+__all__ = ["ENV_ID", *_EXPORTS]

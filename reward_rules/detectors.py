@@ -329,7 +329,7 @@ class LeapTracker:
 
     def __init__(self, num_melodies: int) -> None:
         self.state = np.full(num_melodies, _LEAP_START, dtype=np.int16)
-        self._outcome, self._next = _leap_automaton()
+        _leap_automaton()  # build the tables now rather than at the first step
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Forget the state of all rows, or of the rows where ``mask`` is True."""
@@ -338,8 +338,9 @@ class LeapTracker:
     def step(self, a: np.ndarray) -> np.ndarray:
         """Consume each row's newest note ``a`` (N,); return (N,) int8 outcomes ``RESOLVED``,
         ``DOUBLED`` or 0."""
-        outcome = self._outcome[self.state, a]
-        self.state = self._next[self.state, a]
+        outcomes, next_states = _leap_automaton()  # shared, not copied into each tracker
+        outcome = outcomes[self.state, a]
+        self.state = next_states[self.state, a]
         return outcome
 
 

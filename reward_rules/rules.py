@@ -15,6 +15,7 @@ from the rule's formula. Rules 1–8 are :class:`NoteRule` objects, which can al
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class NoteRule:
     :class:`~reward_rules.reward.RuleEvaluator` passes the notes it already has. A stateful rule keeps
     a detector tracker, ``self.tracker``, which ``reset`` forwards to."""
 
-    tracker: object = None
+    tracker: Any = None
 
     def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
         """(N,) float64 rewards of the newest notes ``a`` played at beats ``positions``."""
