@@ -10,18 +10,21 @@ piano rolls) and ``index.html``. Finished models are not retrained when the comm
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import platform
 import shlex
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from tqdm import tqdm
 
 from agents import RLTuner
 from benchmarks.args import parse_dataclass
@@ -38,7 +41,7 @@ from reward_rules.tokens import token_name
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
 # scale -> (env steps per tuner, melodies scored per model); SPEC §6-7 for "paper".
-SCALES = {"quick": (40_000, 10_000), "paper": (1_000_000, 100_000)}
+SCALES = {"quick": (200_000, 10_000), "paper": (1_000_000, 100_000)}
 
 
 @dataclass
@@ -68,7 +71,9 @@ class Args:
     seed: int = 0
     """seed of training, composing and scoring"""
     torch_threads: int = 1
-    """torch threads (the nets are tiny; one thread per process is fastest)"""
+    """torch threads per process (the nets are tiny; one thread per process is fastest)"""
+    workers: int = 2
+    """tuners trained at the same time, one process each (one per core)"""
 
 
 class Figure2Callback(BaseCallback):
@@ -118,15 +123,35 @@ def _resolve(args: Args) -> tuple[int, int, tuple[str, ...]]:
     return steps, melodies, algorithms
 
 
-def train_tuner(algorithm: str, args: Args, steps: int, out: Path, reward_rnn: NoteRNN) -> tuple[Path, float]:
-    """Train one tuner (SPEC §6; ε ramps over the first half of ``steps``), unless it is already done.
+class _SharedProgress(BaseCallback):
+    """Adds this worker's environment steps to a counter shared with the parent's progress bar."""
 
-    :return: the saved model and its training wall time in seconds.
+    def __init__(self, counter) -> None:
+        super().__init__()
+        self.counter, self._seen = counter, 0
+
+    def _on_step(self) -> bool:
+        with self.counter.get_lock():
+            self.counter.value += self.num_timesteps - self._seen
+        self._seen = self.num_timesteps
+        return True
+
+
+_COUNTER = None
+
+
+def _init_worker(counter, threads: int) -> None:
+    global _COUNTER
+    _COUNTER = counter
+    torch.set_num_threads(threads)
+
+
+def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
+    """Train one tuner (SPEC §6; ε ramps over the first half of ``steps``) and save it under ``out/models``.
+
+    :return: training wall time in seconds.
     """
-    model_path, done = out / "models" / f"{algorithm}.zip", out / "models" / f"{algorithm}.json"
-    if done.exists() and model_path.exists():
-        return model_path, json.loads(done.read_text())["seconds"]
-    model_path.parent.mkdir(parents=True, exist_ok=True)
+    models = Path(out) / "models"
     tuner = RLTuner(
         algorithm,
         "MelodyCompose-v0",
@@ -134,18 +159,48 @@ def train_tuner(algorithm: str, args: Args, steps: int, out: Path, reward_rnn: N
         env_kwargs={"c": args.c},
         exploration_steps=steps // 2,
         seed=args.seed,
-        nan_checkpoint_path=out / "models" / f"{algorithm}.last_good.zip",
-        tensorboard_log=str(out / "tensorboard"),
+        nan_checkpoint_path=models / f"{algorithm}.last_good.zip",
+        tensorboard_log=str(Path(out) / "tensorboard"),
         torch_threads=args.torch_threads,
     )
-    fig2 = Figure2Callback(algorithm, reward_rnn, max(steps // args.eval_points, 1), args.eval_melodies, args.seed)
+    fig2 = Figure2Callback(algorithm, tuner.networks.reward_rnn, max(steps // args.eval_points, 1),
+                           args.eval_melodies, args.seed)  # fmt: skip
+    callbacks = [fig2] if _COUNTER is None else [fig2, _SharedProgress(_COUNTER)]
     start = time.perf_counter()
-    tuner.learn(steps, callback=fig2, tb_log_name=algorithm, progress_bar=True)
+    tuner.learn(steps, callback=CallbackList(callbacks), tb_log_name=algorithm, progress_bar=_COUNTER is None)
     seconds = time.perf_counter() - start
-    tuner.save(model_path)
-    write_fig2_csv(fig2.rows, out / "models" / f"{algorithm}.fig2.csv")
-    done.write_text(json.dumps({"steps": steps, "seconds": seconds}))
-    return model_path, seconds
+    tuner.save(models / f"{algorithm}.zip")
+    write_fig2_csv(fig2.rows, models / f"{algorithm}.fig2.csv")
+    (models / f"{algorithm}.json").write_text(json.dumps({"steps": steps, "seconds": seconds}))
+    return seconds
+
+
+def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> dict[str, float]:
+    """Train the tuners not yet finished in ``out`` (resumable), ``args.workers`` at a time in processes.
+
+    :return: algorithm -> training seconds (read back for tuners finished by an earlier run).
+    """
+    (out / "models").mkdir(parents=True, exist_ok=True)
+    done = {a: out / "models" / f"{a}.json" for a in algorithms}
+    todo = [a for a in algorithms if not (done[a].exists() and (out / "models" / f"{a}.zip").exists())]
+    if todo:
+        print(f"[reproduce] training {', '.join(todo)}: {steps:,} steps each, {args.workers} at a time", flush=True)
+    if len(todo) == 1 or args.workers == 1:
+        for algorithm in todo:
+            train_tuner(algorithm, args, steps, str(out))
+    elif todo:
+        context = mp.get_context("spawn")
+        counter = context.Value("q", 0)
+        pool = ProcessPoolExecutor(args.workers, context, _init_worker, (counter, args.torch_threads))
+        with pool, tqdm(total=steps * len(todo), unit="step", desc="training", smoothing=0.05) as bar:
+            jobs = [pool.submit(train_tuner, a, args, steps, str(out)) for a in todo]
+            while not all(j.done() for j in jobs):
+                time.sleep(0.5)
+                bar.update(counter.value - bar.n)
+            for job in jobs:
+                job.result()  # re-raises a worker's error (e.g. NaNLossError)
+            bar.update(counter.value - bar.n)
+    return {a: json.loads(done[a].read_text())["seconds"] for a in algorithms}
 
 
 def _samples(name: str, model: Model, scored_melodies: np.ndarray, out: Path, count: int) -> list[Sample]:
@@ -211,12 +266,9 @@ def reproduce(args: Args, command: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     wall = time.perf_counter()
     reward_rnn = load_default_note_rnn()
+    training_seconds = train_all(algorithms, args, steps, out)
     models: dict[str, Model] = {"note_rnn": reward_rnn}
-    training_seconds: dict[str, float] = {}
-    for algorithm in algorithms:
-        print(f"[reproduce] training {algorithm} for {steps:,} steps", flush=True)
-        path, training_seconds[algorithm] = train_tuner(algorithm, args, steps, out, reward_rnn)
-        models[algorithm] = RLTuner.load(path)
+    models.update({a: RLTuner.load(out / "models" / f"{a}.zip") for a in algorithms})
     rows = [r for a in algorithms for r in read_fig2_csv(out / "models" / f"{a}.fig2.csv")]
     write_fig2_csv(rows, out / "fig2.csv")
     plot_figure2(rows, out / "fig2.png")
