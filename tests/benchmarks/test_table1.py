@@ -1,0 +1,63 @@
+"""The reproduction runs end to end on a tiny budget, writes what it promises, and resumes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.evaluate import compose, log_prior, music_theory
+from benchmarks.table1 import MODELS, Args, reproduce
+from melody_env.note_rnn import NoteRNN
+from reward_rules import TABLE1_KEYS, music_theory_rewards
+
+
+def test_log_prior_matches_stepping_the_reward_rnn() -> None:
+    torch.manual_seed(0)
+    rnn = NoteRNN().eval()
+    primers, melodies = np.array([5, 20]), np.array([[14, 1, 0], [2, 37, 1]])
+    got = log_prior(rnn, primers, melodies)
+    for row in range(2):
+        logits, state = rnn.step(torch.tensor([primers[row]]))
+        for t in range(3):
+            expected = torch.log_softmax(logits, -1)[0, melodies[row, t]].item()
+            assert got[row, t] == pytest.approx(expected, abs=1e-5)
+            logits, state = rnn.step(torch.tensor([melodies[row, t]]), state)
+
+
+def test_music_theory_matches_the_per_melody_rules() -> None:
+    rng = np.random.default_rng(1)
+    melodies = rng.integers(0, 38, size=(5, 32))
+    got = music_theory(melodies)
+    for row in range(5):
+        np.testing.assert_array_equal(got[row], music_theory_rewards(melodies[row]).sum(1))
+
+
+def test_compose_is_seeded() -> None:
+    rnn = NoteRNN().eval()
+    a, b = compose(rnn, 7, 6, seed=3), compose(rnn, 7, 6, seed=3)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert a[1].shape == (7, 6) and ((a[0] >= 2) & (a[0] < 38)).all()
+
+
+def test_reproduce_tiny_budget_writes_results_and_resumes(tmp_path: Path) -> None:
+    args = Args(out=str(tmp_path), steps=320, melodies=40, eval_points=1, eval_melodies=4, samples=1, workers=1)
+    result = reproduce(args, "test")
+    data = json.loads((tmp_path / "table1.json").read_text())
+    assert set(data["models"]) == set(MODELS)
+    for stats in data["models"].values():
+        assert {*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward"} <= set(stats)
+        assert stats["mean_log_prior"] < 0
+    for name in ("table1.md", "fig2.png", "fig2.csv", "fig4.png", "index.html"):
+        assert (tmp_path / name).stat().st_size > 0
+    page = (tmp_path / "index.html").read_text()
+    for model in MODELS:
+        assert (tmp_path / "samples" / model / f"{model}_0.wav").exists()
+        assert f'src="samples/{model}/{model}_0.wav"' in page
+    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "models").glob("*.zip")}
+    again = reproduce(args, "test")
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "models").glob("*.zip")} == stamps
+    assert again["training_seconds"] == result["training_seconds"]
