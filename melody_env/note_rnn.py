@@ -59,6 +59,7 @@ class NoteRNN(nn.Module):
         self.config = config or NoteRNNConfig()
         self.lstm = nn.LSTM(self.config.num_classes, self.config.hidden_size, batch_first=True)
         self.head = nn.Linear(self.config.hidden_size, self.config.num_classes)
+        self.register_buffer("one_hot", torch.eye(self.config.num_classes), persistent=False)  # row k: note k
 
     # ----------------------------------------------------------------------------------- running
     def initial_state(self, batch_size: int) -> State:
@@ -92,30 +93,11 @@ class NoteRNN(nn.Module):
         :return: ``(logits (B, 38), (h, c))``, the logits for the next note and the new state.
         """
         notes = self._check_notes(notes, 1)
-        h, c = self._check_state(state, notes.shape[0])
-        x = self._input_table().index_select(0, notes)  # (B, 4H): one_hot(notes) @ W_ih^T + biases
-        gates = torch.addmm(x, h, self.lstm.weight_hh_l0.t())  # (B, 4H)
-        i, f, g, o = gates.chunk(4, dim=1)  # PyTorch gate order: input, forget, cell, output
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        return self.head(h), (h, c)
-
-    def _input_table(self) -> torch.Tensor:
-        """``W_ih^T + b_ih + b_hh`` as a ``(38, 4H)`` table: row k is the input gates of note k.
-
-        Without autograd the table is cached until a weight changes (in-place optimiser steps and
-        ``load_state_dict`` bump the tensors' version counters; copies and ``.to`` give new storage).
-        """
+        state = self._check_state(state, notes.shape[0])
         lstm = self.lstm
-        params = (lstm.weight_ih_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
-        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
-            return lstm.weight_ih_l0.t() + (lstm.bias_ih_l0 + lstm.bias_hh_l0)
-        key = tuple((p.data_ptr(), p._version) for p in params)
-        if getattr(self, "_table_key", None) != key:
-            with torch.no_grad():
-                self._table = (lstm.weight_ih_l0.t() + (lstm.bias_ih_l0 + lstm.bias_hh_l0)).contiguous()
-            self._table_key = key
-        return self._table
+        x = self.one_hot.index_select(0, notes)  # (B, 38)
+        h, c = torch.lstm_cell(x, state, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+        return self.head(h), (h, c)
 
     # ---------------------------------------------------------------------------------- sampling
     @torch.no_grad()
