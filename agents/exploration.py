@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from melody_env.sampling import sample_logits
+
 EXPLORATION_MODES = ("egreedy", "boltzmann")
 
 
@@ -81,8 +83,7 @@ class Boltzmann:
 
     def select(self, logits: Tensor, step: int, generator: torch.Generator) -> Tensor:
         """Actions (B,) int64 sampled from the tempered softmax of ``logits`` (B, A)."""
-        probs = torch.softmax(logits / self.temperature, dim=-1)
-        return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        return sample_logits(logits, self.temperature, generator)
 
 
 def make_exploration(

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from agents.policies import TunerNetworks, policy_logits
+from melody_env.sampling import sample_logits
 from reward_rules.tokens import FIRST_PITCH_CLASS, validate_melody
 
 State = tuple[np.ndarray, np.ndarray]
@@ -20,12 +21,11 @@ State = tuple[np.ndarray, np.ndarray]
 def draw(logits: Tensor, temperature: float | str, generator: torch.Generator | None) -> Tensor:
     """One action per row of ``logits (B, A)``: argmax when ``temperature`` is 0 or ``"greedy"``, else a
     sample of ``softmax(logits / temperature)``."""
-    if temperature == "greedy" or temperature == 0:
-        return logits.argmax(dim=-1)
-    if isinstance(temperature, str) or not temperature > 0:
+    if temperature == "greedy":
+        temperature = 0
+    if isinstance(temperature, str) or not temperature >= 0:
         raise ValueError(f"temperature must be > 0, or 0 / 'greedy' for the argmax, got {temperature!r}")
-    probs = torch.softmax(logits / temperature, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    return sample_logits(logits, temperature, generator)
 
 
 @torch.no_grad()

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from melody_env.checkpoint import CheckpointError, load_checkpoint, load_state_dict_strict, save_checkpoint
+from melody_env.sampling import sample_logits
 from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
 
 KIND = "note_rnn"
@@ -139,7 +140,7 @@ class NoteRNN(nn.Module):
             logits, state = self.step(primer[:, t], state)
         out = torch.empty(n, length, dtype=torch.long, device=device)
         for t in range(length):
-            out[:, t] = _draw(logits, temperature, generator)
+            out[:, t] = sample_logits(logits, temperature, generator)
             if t + 1 < length:
                 logits, state = self.step(out[:, t], state)
         return out
@@ -188,14 +189,6 @@ class NoteRNN(nn.Module):
         if tuple(h.shape) != want or tuple(c.shape) != want:
             raise ValueError(f"state (h, c) must be two {want} tensors, got {tuple(h.shape)} and {tuple(c.shape)}")
         return h, c
-
-
-def _draw(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
-    """One class per row of ``logits (B, 38)``: argmax at temperature 0, else a softmax(logits / T) draw."""
-    if temperature == 0:
-        return logits.argmax(dim=1)
-    probs = torch.softmax(logits.float() / temperature, dim=1)  # (B, 38)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
 def primer_from_file(
