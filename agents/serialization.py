@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from melody_env.atomic import atomic_write
 from melody_env.checkpoint import CheckpointError
 
 KIND = "rl_tuner"
@@ -88,19 +88,11 @@ def save_agent(path: str | os.PathLike, tensors: dict[str, torch.Tensor], data: 
     :return: the path written.
     """
     target = zip_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = save_tensors({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()})
     text = json.dumps({"kind": KIND, "format_version": FORMAT_VERSION, **data}, indent=2, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(_JSON, text)
-            archive.writestr(_TENSORS, payload)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(_JSON, text)
+        archive.writestr(_TENSORS, payload)
     return target
 
 

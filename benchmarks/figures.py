@@ -7,7 +7,6 @@ Figure 4: each model's next-note probabilities along one melody, as heatmaps.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from benchmarks.page import MODEL_TITLES
 from benchmarks.paper_numbers import PAPER_RL_ONLY_LOG_PRIOR
+from melody_env.atomic import atomic_write
 from reward_rules.tokens import NUM_CLASSES, token_name
 
 FIG2_FIELDS = ("model", "step", "mean_log_prior", "mean_music_theory")
@@ -30,9 +30,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_write(path, path.suffix) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
 
 
 def read_fig2_csv(path: str | Path) -> list[dict[str, float | str]]:
@@ -45,13 +44,10 @@ def read_fig2_csv(path: str | Path) -> list[dict[str, float | str]]:
 
 def write_fig2_csv(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> None:
     """Write Figure 2 rows atomically."""
-    path = Path(path)
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=FIG2_FIELDS)
         writer.writeheader()
         writer.writerows({k: r[k] for k in FIG2_FIELDS} for r in rows)
-    os.replace(tmp, path)
 
 
 def plot_figure2(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> Path:

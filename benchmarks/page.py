@@ -8,10 +8,11 @@ element has loaded its metadata ("ok") or failed ("error: <files>"), which the b
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from melody_env.atomic import atomic_write
 
 MODEL_TITLES: dict[str, str] = {
     "note_rnn": "Note RNN",
@@ -134,9 +135,8 @@ def write_listening_page(
         f"<script>{_CHECK_SCRIPT}</script></body></html>"
     )
     path = out / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path
 
 

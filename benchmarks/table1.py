@@ -32,6 +32,7 @@ from benchmarks.evaluate import Model, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
+from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
@@ -123,6 +124,11 @@ def _resolve(args: Args) -> tuple[int, int, tuple[str, ...]]:
     return steps, melodies, algorithms
 
 
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 class _SharedProgress(BaseCallback):
     """Adds this worker's environment steps to a counter shared with the parent's progress bar."""
 
@@ -171,7 +177,7 @@ def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
     seconds = time.perf_counter() - start
     tuner.save(models / f"{algorithm}.zip")
     write_fig2_csv(fig2.rows, models / f"{algorithm}.fig2.csv")
-    (models / f"{algorithm}.json").write_text(json.dumps({"steps": steps, "seconds": seconds}))
+    _write_text(models / f"{algorithm}.json", json.dumps({"steps": steps, "seconds": seconds}))
     return seconds
 
 
@@ -298,8 +304,8 @@ def reproduce(args: Args, command: str) -> dict:
         "intervals": intervals,
         "paper": {m: {k: PAPER_TABLE1[k][i] for k in TABLE1_KEYS} for i, m in enumerate(PAPER_MODELS)},
     }
-    (out / "table1.json").write_text(json.dumps(result, indent=2))
-    (out / "table1.md").write_text(_markdown(result))
+    _write_text(out / "table1.json", json.dumps(result, indent=2))
+    _write_text(out / "table1.md", _markdown(result))
     shown = [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward"]
     table_rows = {m: {k: s[k] for k in shown} for m, s in stats.items()}
     subtitle = f"{command} — {steps:,} steps per tuner, {melodies:,} melodies per model; {result['machine']}"

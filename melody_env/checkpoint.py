@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +24,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from melody_env.atomic import atomic_write
 
 _SUFFIXES = (".safetensors", ".json")
 
@@ -59,19 +60,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(target: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary readable file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(
     path: str | os.PathLike,
     tensors: dict[str, torch.Tensor],
@@ -96,7 +84,8 @@ def save_checkpoint(
     tensor_path, json_path = checkpoint_paths(path)
     tensor_path.parent.mkdir(parents=True, exist_ok=True)
     cpu = {name: t.detach().to("cpu").contiguous().clone() for name, t in tensors.items()}
-    _atomic_write(tensor_path, lambda tmp: save_file(cpu, str(tmp)))
+    with atomic_write(tensor_path) as tmp:
+        save_file(cpu, str(tmp))
     header = {
         "kind": kind,
         "format_version": int(format_version),
@@ -106,7 +95,8 @@ def save_checkpoint(
         "tensors_sha256": _sha256(tensor_path),
     }
     text = json.dumps(header, indent=2, sort_keys=True) + "\n"
-    _atomic_write(json_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with atomic_write(json_path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return json_path
 
 

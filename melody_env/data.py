@@ -23,7 +23,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import tempfile
 import time
 import zlib
 from collections import Counter
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from melody_env import abc
+from melody_env.atomic import atomic_write
 from melody_env.encoding import notes_to_melody
 from melody_env.midi_extract import ABC_RULES, MIDI_RULES, ExtractConfig, extract_melodies, score_tracks
 
@@ -218,24 +218,17 @@ def _cache_key(root: Path, files: list[Path], settings: dict) -> str:
 
 
 def _save(path: Path, corpus: Corpus) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     lengths = np.array([len(m) for m in corpus.melodies], dtype=np.int64)
     tokens = np.concatenate(corpus.melodies) if corpus.melodies else np.zeros(0, dtype=np.int8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                tokens=tokens.astype(np.int8),
-                offsets=np.concatenate([[0], np.cumsum(lengths)]),
-                ids=np.array(corpus.ids, dtype=str),
-                is_valid=corpus.is_valid,
-                summary=np.array(json.dumps(corpus.summary)),
-            )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            tokens=tokens.astype(np.int8),
+            offsets=np.concatenate([[0], np.cumsum(lengths)]),
+            ids=np.array(corpus.ids, dtype=str),
+            is_valid=corpus.is_valid,
+            summary=np.array(json.dumps(corpus.summary)),
+        )
 
 
 def _load(path: Path) -> Corpus | None:

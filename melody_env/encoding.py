@@ -8,14 +8,13 @@ no 0. Example from the paper: ``[4, 1, 0, 1]`` is an eighth-note D3 then an eigh
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import music21
 import numpy as np
 
 from melody_env import abc
+from melody_env.atomic import atomic_write
 from melody_env.midi_extract import NoteTrack, fold_octaves, monophonic, score_tracks, transpose_to_c
 from reward_rules.tokens import (
     FIRST_PITCH_CLASS,
@@ -70,6 +69,8 @@ def melody_to_notes(melody) -> list[tuple[int, int, int]]:
     """
     melody = validate_melody(melody)
     events = np.flatnonzero(melody != NO_EVENT)
+    if not events.size:
+        return []
     bounds = np.append(events[1:], len(melody))
     return [
         (int(melody[s]) + PITCH_OFFSET, int(s), int(e))
@@ -122,14 +123,6 @@ def stream_to_melody(stream: music21.stream.Stream) -> np.ndarray:
     return notes_to_melody(mono.pitches, mono.starts, mono.ends, max(length, int(mono.ends.max(initial=0))))
 
 
-def _atomic_target(path: str | Path, suffix: str) -> tuple[Path, str]:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    return path, tmp
-
-
 def write_midi(melody, path: str | Path, qpm: float = DEFAULT_QPM) -> Path:
     """Write a melody as a one-track MIDI file through music21 (atomic: temp file, then rename).
 
@@ -147,15 +140,11 @@ def write_midi(melody, path: str | Path, qpm: float = DEFAULT_QPM) -> Path:
         deltas = [e for e in track.events if isinstance(e, music21.midi.DeltaTime)]
         before_end = sum(d.time for d in deltas[:-1])
         deltas[-1].time = max(0, total - before_end)
-    path, tmp = _atomic_target(path, ".mid")
-    try:
-        midi.open(tmp, "wb")
+    path = Path(path)
+    with atomic_write(path, ".mid") as tmp:
+        midi.open(str(tmp), "wb")
         midi.write()
         midi.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -6,13 +6,12 @@ as 16-bit mono PCM with the standard ``wave`` module.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
 
+from melody_env.atomic import atomic_write
 from melody_env.encoding import DEFAULT_QPM, melody_to_notes
 from reward_rules.tokens import MAX_MIDI, MIN_MIDI, STEPS_PER_QUARTER, midi_to_class, token_name, validate_melody
 
@@ -70,19 +69,11 @@ def write_wav(melody, path: str | Path, qpm: float = DEFAULT_QPM, sample_rate: i
     samples = synthesize(melody, qpm, sample_rate)
     pcm = np.round(samples * 32767).astype("<i2")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wav", dir=path.parent)
-    os.close(fd)
-    try:
-        with wave.open(tmp, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(sample_rate)
-            wav.writeframes(pcm.tobytes())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, ".wav") as tmp, wave.open(str(tmp), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(pcm.tobytes())
     return path
 
 
@@ -154,15 +145,8 @@ def save_piano_roll(melody, path: str | Path, title: str | None = None) -> Path:
         ax.set_title(title)
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path, ".png") as tmp:
         fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
