@@ -16,9 +16,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from melody_env.encoding import read_melody, write_midi
+    from melody_env.encoding import write_midi
     from melody_env.listen import save_piano_roll, write_wav
-    from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+    from melody_env.note_rnn import NoteRNN, load_default_note_rnn, primer_from_file
     from reward_rules.tokens import token_name
 
     if args.agent:
@@ -29,10 +29,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     else:
         model = NoteRNN.load(args.checkpoint) if args.checkpoint else load_default_note_rnn()
         generator = torch.Generator().manual_seed(args.seed)
-        primer = None
-        if args.primer:
-            notes = torch.as_tensor(read_melody(args.primer), dtype=torch.long)
-            primer = notes.unsqueeze(0).expand(args.n, -1)
+        primer = primer_from_file(args.primer, n=args.n) if args.primer else None
         melodies = model.sample(args.n, args.length, primer=primer, temperature=args.temperature, generator=generator)
         melodies = melodies.numpy()
     out = Path(args.out)

@@ -17,6 +17,7 @@ from melody_env.training import (
     evaluate,
     l2_penalty,
     masked_cross_entropy,
+    opening_windows,
     train_note_rnn,
     validation_windows,
 )
@@ -87,6 +88,27 @@ def test_training_windows_stay_inside_one_melody_and_skip_the_first_steps() -> N
     assert {int(r[0]) for r in inputs} == {1, *range(2, 16)}  # every start drawn
 
 
+def test_opening_windows_count_every_step_from_the_melody_start() -> None:
+    melodies = [np.arange(2, 32), np.full(12, 1)]
+    sampler = WindowSampler(melodies, window=16, skip_steps=3, rng=np.random.default_rng(0), start_fraction=1.0)
+    inputs, _, mask = sampler.sample(50)
+    assert set(inputs[:, 0].tolist()) == {1, 2}  # every window starts at a melody's first step
+    rising = inputs[:, 0] == 2
+    assert mask[rising].all() and mask[~rising].sum(1).tolist() == [11] * int((~rising).sum())
+    half = WindowSampler(melodies, 16, 3, np.random.default_rng(0), start_fraction=0.5).sample(2000)
+    counted_first = half[2][:, 0].float().mean().item()  # only opening windows count position 0
+    assert counted_first == pytest.approx(0.5, abs=0.05)
+    with pytest.raises(ValueError, match="start_fraction"):
+        WindowSampler(melodies, 16, 3, np.random.default_rng(0), start_fraction=1.5)
+
+
+def test_opening_windows_by_hand() -> None:
+    """The first 3 predictions of each melody from its start: targets 3, 4, 5 and 8, 8 (a 3-step melody)."""
+    inputs, targets, mask = opening_windows([np.arange(2, 22), np.array([8, 8, 8])], window=8, steps=3)
+    assert inputs[:, 0].tolist() == [2, 8]
+    assert targets[mask].tolist() == [3, 4, 5, 8, 8]
+
+
 def test_validation_windows_count_by_hand() -> None:
     """A 20-step melody, window 8, skip 2: windows at 0, 8, 16 count 6 + 6 + 1 targets."""
     inputs, targets, mask = validation_windows([np.arange(2, 22)], window=8, skip_steps=2)
@@ -109,6 +131,8 @@ def test_short_training_lowers_validation_loss() -> None:
     assert result.steps == 60 and [h["step"] for h in result.history] == [20, 40, 60]
     assert result.best_val_loss < 0.6 * before
     assert result.log_perplexity == result.best_val_loss
+    best = next(h for h in result.history if h["step"] == result.best_step)
+    assert result.opening_loss == best["opening_loss"]
     assert result.val_accuracy > 0.5 and result.stopped == "iterations"
     assert evaluate(result.model, validation_windows(corpus.valid, 24, 2))[0] == pytest.approx(result.best_val_loss)
     again = train_note_rnn(corpus, **kwargs)
@@ -172,4 +196,5 @@ def test_training_script_smoke(tmp_path, monkeypatch) -> None:
     loaded = load_checkpoint(out, KIND)
     assert loaded.metadata["steps"] == 4 and loaded.metadata["args"]["window"] == 16
     text = (tmp_path / "nr.md").read_text()
-    assert "log perplexity" in text and "--iterations 4" in text and "0.2536" in text
+    assert "log perplexity" in text and "--iterations 4" in text and "0.2536" in text and "opening loss" in text
+    assert loaded.metadata["args"]["start_fraction"] == 0.25
