@@ -57,7 +57,10 @@ def kl_and_entropy(logits: Tensor, log_prior: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class TunerNetworks(nn.Module):
-    """The three networks of RL Tuner (paper Fig. 1).
+    """The three networks of RL Tuner (paper Fig. 1): Q network, target network, frozen Reward RNN.
+
+    The Reward RNN takes no gradient and is not in the optimiser, for every algorithm: G-learning uses
+    log p only in its target and policy (Eq. 13-14). (The original let G's gradients reach it, SPEC §6.)
 
     :param note_rnn: the pretrained Note RNN; it is copied three times and not modified.
     """

@@ -4,6 +4,10 @@ A note is its onset class (``46 + k`` = MIDI pitch) followed by ``NO_EVENT`` (1)
 step it sounds; a rest is ``NOTE_OFF`` (0) at its first step followed by 1s. Back-to-back notes need
 no 0. Example from the paper: ``[4, 1, 0, 1]`` is an eighth-note D3 then an eighth rest. A leading 1
 (nothing sounding yet) reads as silence.
+
+Unlike the original implementation, the data are encoded with the paper's labels (it used 0 = hold,
+1 = rest for its data while its rules used the paper's), and MIDI pitches are exact (its decoder wrote
+every pitch a whole tone too high): class 14 is MIDI 60 both ways.
 """
 
 from __future__ import annotations
