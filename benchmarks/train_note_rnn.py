@@ -11,11 +11,7 @@ budget; see melody_env/checkpoints/MODEL_CARD.md.
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
-import inspect
-import itertools
 import json
 import os
 import platform
@@ -28,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.args import parse_dataclass
 from melody_env.data import load_corpus
 from melody_env.training import NoteRNNTrainingResult, train_note_rnn
 
@@ -72,28 +69,9 @@ class Args:
     """show a progress bar"""
 
 
-def _field_help(cls: type) -> dict[str, str]:
-    """The docstring line under each dataclass field."""
-    body = ast.parse(inspect.getsource(cls)).body[0].body
-    helps = {}
-    for node, nxt in itertools.pairwise(body):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
-            helps[node.target.id] = str(nxt.value.value)
-    return helps
-
-
 def parse_args(argv: Sequence[str] | None = None) -> Args:
     """``Args`` from the command line (``--flag value``; booleans as ``--progress`` / ``--no-progress``)."""
-    parser = argparse.ArgumentParser(prog="rl-tuner train-note-rnn", description=__doc__.splitlines()[0])
-    helps = _field_help(Args)
-    for f in dataclasses.fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        kind = {"int": int, "float": float, "str": str, "bool": bool}[f.type]
-        if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
-        else:
-            parser.add_argument(flag, type=kind, default=f.default, help=f"{helps[f.name]} (default: {f.default})")
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass(Args, argv, "rl-tuner train-note-rnn", __doc__.splitlines()[0])
 
 
 def report(args: Args, result: NoteRNNTrainingResult, summary: dict, command: str) -> str:

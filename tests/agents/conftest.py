@@ -9,15 +9,6 @@ from agents.tuner import REWARD_MODE
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny nets run fastest on one thread (and do not fight the other tests for cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def note_rnn():
     """A random Note RNN with 16 cells (fast)."""

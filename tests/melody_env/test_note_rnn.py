@@ -22,15 +22,6 @@ from melody_env.note_rnn import (
 from reward_rules.tokens import NUM_CLASSES
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny nets run fastest single-threaded; on a shared 2-core machine more threads thrash."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def model() -> NoteRNN:
     torch.manual_seed(0)

@@ -25,15 +25,6 @@ from melody_env.training import (
 TINY = NoteRNNConfig(hidden_size=16)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny nets run fastest single-threaded; on a shared 2-core machine more threads thrash."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def synthetic_corpus(seed: int = 0, n_train: int = 40, n_valid: int = 8) -> SimpleNamespace:
     """Scale runs of eighth notes (onset, hold) stepping up 1 or 2 semitones: easy to learn."""
     rng = np.random.default_rng(seed)

@@ -11,7 +11,7 @@ from benchmarks.bench_rules import main, walk_melodies
 
 def test_bench_rules_writes_report(tmp_path: Path) -> None:
     out = tmp_path / "rules.md"
-    argv = ["--num-melodies", "50", "--batch-sizes", "1", "4", "--evaluator-steps", "64", "--repeats", "1"]
+    argv = ["--num-melodies", "50", "--batch-sizes", "1,4", "--evaluator-steps", "64", "--repeats", "1"]
     assert main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
     assert "python -m benchmarks.bench_rules --num-melodies 50" in text
