@@ -8,18 +8,21 @@ Cold = a fresh temporary cache directory (every tune parsed); warm = the same ca
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.args import parse_dataclass
+from benchmarks.timing import command, machine, write_report
 from melody_env.data import load_corpus
+
+Row = tuple[str, float, float]
 
 
 @dataclass
@@ -30,19 +33,8 @@ class Args:
     """processes for the cold run"""
     single: bool = False
     """also time a cold run with one worker"""
-    output: Path = Path(__file__).parent / "results" / "corpus.md"
+    output: str = str(Path(__file__).parent / "results" / "corpus.md")
     """where to write the results table"""
-
-
-def parse_args() -> Args:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        default = getattr(Args, f.name)
-        if isinstance(default, bool):
-            parser.add_argument(f"--{f.name}", action="store_true")
-        else:
-            parser.add_argument(f"--{f.name}", type=type(default), default=default)
-    return Args(**vars(parser.parse_args()))
 
 
 def cpu_seconds() -> float:
@@ -51,59 +43,76 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(name: str, call) -> tuple[tuple[str, float, float], object]:
+def timed(name: str, call: Callable[[], object]) -> tuple[Row, object]:
     """Run ``call()``; return (name, wall seconds, CPU seconds) and its result."""
     wall, cpu = time.perf_counter(), cpu_seconds()
     result = call()
     return (name, time.perf_counter() - wall, cpu_seconds() - cpu), result
 
 
-def main() -> None:
-    args = parse_args()
-    load_before = os.getloadavg()[0]
+def time_corpus(source: str, workers: int, single: bool = False, new_process: bool = True) -> tuple[list[Row], dict]:
+    """Encode ``source`` into a fresh temporary cache (cold), then load it again from that cache (warm).
+
+    :param source: ``"music21"`` or a folder of MIDI/ABC files.
+    :param workers: processes of the cold run.
+    :param single: also time a cold run with one worker.
+    :param new_process: also time the warm load in a new Python process, imports included.
+    :return: rows (name, wall seconds, CPU seconds) and the corpus summary.
+    """
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         row, corpus = timed(
-            f"cold, {args.workers} workers", lambda: load_corpus(args.source, cache_dir=cache, workers=args.workers)
+            f"cold, {workers} worker{'s' * (workers != 1)}",
+            lambda: load_corpus(source, cache_dir=cache, workers=workers),
         )
         rows.append(row)
-        summary = corpus.summary
-        row, warm = timed("warm (cache), same process", lambda: load_corpus(args.source, cache_dir=cache))
+        row, warm = timed("warm (cache), same process", lambda: load_corpus(source, cache_dir=cache))
         rows.append(row)
-        assert warm.summary["cache_hit"]
-        code = f"from melody_env.data import load_corpus; load_corpus({args.source!r}, cache_dir={cache!r})"
-        rows.append(
-            timed(
-                "warm (cache), new process incl. imports",
-                lambda: subprocess.run([sys.executable, "-c", code], check=True),
-            )[0]
-        )
-    if args.single:
+        if not warm.summary["cache_hit"]:
+            raise RuntimeError(f"the second load of {source!r} missed the cache in {cache}")
+        if new_process:
+            code = f"from melody_env.data import load_corpus; load_corpus({source!r}, cache_dir={cache!r})"
+            call = [sys.executable, "-c", code]
+            rows.append(timed("warm (cache), new process incl. imports", lambda: subprocess.run(call, check=True))[0])
+    if single:
         with tempfile.TemporaryDirectory() as cache:
-            rows.append(timed("cold, 1 worker", lambda: load_corpus(args.source, cache_dir=cache, workers=1))[0])
+            rows.append(timed("cold, 1 worker", lambda: load_corpus(source, cache_dir=cache, workers=1))[0])
+    return rows, corpus.summary
 
+
+def corpus_lines(source: str, summary: dict) -> list[str]:
+    """One paragraph describing the encoded corpus."""
     skipped = ", ".join(f"{k}: {v}" for k, v in summary["skipped"].items()) or "none"
+    return [
+        f"Corpus `{source}`: {summary['files']} files, {summary['tunes']} tunes, {summary['melodies']} melodies "
+        f"({summary['valid_melodies']} validation), {summary['steps']} steps; skipped: {skipped}; "
+        f"truncated to 512 steps: {summary['truncated']}."
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: ``python -m benchmarks.bench_corpus [--options]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_corpus", __doc__.splitlines()[0])
+    load_before = os.getloadavg()[0]
+    rows, summary = time_corpus(args.source, args.workers, args.single)
     lines = [
         "# Corpus encoding benchmark",
         "",
-        f"Command: `python -m benchmarks.bench_corpus{' --single' if args.single else ''}`  ",
-        f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python "
-        f"{platform.python_version()}; shared with other jobs (load average {load_before:.1f} at the start), "
+        f"Command: `{command('benchmarks.bench_corpus', argv)}`  ",
+        f"Machine: {machine()}; shared with other jobs (load average {load_before:.1f} at the start), "
         "so wall times are noisy; CPU seconds (this process + finished children) are steadier.",
         "",
         "| run | wall s | CPU s |",
         "|---|---|---|",
         *[f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, wall, cpu in rows],
         "",
-        f"Corpus `{args.source}`: {summary['files']} files, {summary['tunes']} tunes, {summary['melodies']} melodies "
-        f"({summary['valid_melodies']} validation), {summary['steps']} steps; skipped: {skipped}; "
-        f"truncated to 512 steps: {summary['truncated']}.",
+        *corpus_lines(args.source, summary),
         "",
     ]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.output, lines)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Speed of ``MelodyCompose-v0``: single env, batched vector env, and the Reward RNN floor; writes results/env.md.
 
-Targets (issue 5): single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-steps/s on
+Targets: single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-steps/s on
 2 cores; and the vector step beside a bare batched Reward RNN step of the same N (the floor: one
 ``NoteRNN.step`` + ``log_softmax``), with their ratio. Random actions; resets and autoresets included.
 
@@ -10,14 +10,9 @@ Targets (issue 5): single env >= 5,000 steps/s; vector env with N = 256 >= 100,0
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import shlex
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -25,6 +20,8 @@ import numpy as np
 import torch
 
 import melody_env  # noqa: F401 - registers MelodyCompose-v0
+from benchmarks.args import parse_dataclass
+from benchmarks.timing import best_time, command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN
 from melody_env.vector import MelodyComposeVectorEnv
@@ -47,84 +44,68 @@ class Args:
     """Seed of the actions and of the envs."""
     checkpoint: str = ""
     """Reward RNN checkpoint; empty: the shipped one, or a random Note RNN if it is not built yet."""
-    out: Path = Path(__file__).parent / "results" / "env.md"
+    out: str = str(Path(__file__).parent / "results" / "env.md")
     """Markdown report written here."""
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Args:
-    """Build ``Args`` from the command line (one option per field, documented by its docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = Args()
-    for f in fields(Args):
-        value = getattr(defaults, f.name)
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(value), default=value)
-    return Args(**vars(parser.parse_args(argv)))
+def reward_rnn(checkpoint: str = "", seed: int = 0) -> tuple[NoteRNN, str]:
+    """The Reward RNN to time with, and how it was obtained.
 
-
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """Smallest wall time of ``repeats`` calls of ``fn``, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def reward_rnn(args: Args) -> tuple[NoteRNN, str]:
-    """The Reward RNN to time with, and how it was obtained."""
-    if args.checkpoint:
-        return NoteRNN.load(args.checkpoint), args.checkpoint
+    :param checkpoint: a Note RNN checkpoint; empty: the shipped one, else a random Note RNN of the same shapes.
+    :param seed: seed of the random Note RNN.
+    """
+    if checkpoint:
+        return NoteRNN.load(checkpoint), checkpoint
     if DEFAULT_CHECKPOINT.with_suffix(".json").exists():
         return NoteRNN.load(DEFAULT_CHECKPOINT), "shipped checkpoint"
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     return NoteRNN().eval(), "random Note RNN (shipped checkpoint not built yet; same shapes)"
 
 
-def bench_single(env: gym.Env, args: Args) -> float:
-    """Steps per second of one env, random actions, reset at each episode end."""
-    actions = np.random.default_rng(args.seed).integers(0, 38, args.single_steps).tolist()
-    env.reset(seed=args.seed)
+def bench_single(env: gym.Env, steps: int, repeats: int, seed: int = 0) -> float:
+    """Steps per second of one env, random actions, reset at each episode end (best of ``repeats``)."""
+    actions = np.random.default_rng(seed).integers(0, 38, steps).tolist()
+    env.reset(seed=seed)
 
     def run() -> None:
         for action in actions:
             if env.step(action)[2]:
                 env.reset()
 
-    return args.single_steps / best_time(run, args.repeats)
+    return steps / best_time(run, repeats)
 
 
-def bench_vector(env: MelodyComposeVectorEnv, args: Args) -> float:
+def bench_vector(env: MelodyComposeVectorEnv, steps: int, repeats: int, seed: int = 0) -> float:
     """Vector steps per second (multiply by N for melody-steps), random actions, autoresets included."""
-    actions = np.random.default_rng(args.seed).integers(0, 38, (args.vector_steps, env.num_envs))
-    env.reset(seed=args.seed)
+    actions = np.random.default_rng(seed).integers(0, 38, (steps, env.num_envs))
+    env.reset(seed=seed)
 
     def run() -> None:
         for act in actions:
             env.step(act)
 
-    return args.vector_steps / best_time(run, args.repeats)
+    return steps / best_time(run, repeats)
 
 
-def bench_floor(rnn: NoteRNN, args: Args) -> float:
-    """Steps per second of the bare batched Reward RNN step (N rows) + log_softmax, as in the env."""
-    notes = torch.from_numpy(np.random.default_rng(args.seed).integers(0, 38, (args.vector_steps, args.num_envs)))
+def bench_floor(rnn: NoteRNN, num_envs: int, steps: int, repeats: int, seed: int = 0) -> float:
+    """Steps per second of the bare batched Reward RNN step (``num_envs`` rows) + log_softmax, as in the env."""
+    notes = torch.from_numpy(np.random.default_rng(seed).integers(0, 38, (steps, num_envs)))
     rnn = rnn.requires_grad_(False).eval()
 
     def run() -> None:
         with torch.inference_mode():
-            state = rnn.initial_state(args.num_envs)
+            state = rnn.initial_state(num_envs)
             for x in notes:
                 logits, state = rnn.step(x, state)
                 torch.log_softmax(logits, dim=1).numpy()
 
-    return args.vector_steps / best_time(run, args.repeats)
+    return steps / best_time(run, repeats)
 
 
-def bench_rules(n: int, steps: int, args: Args) -> float:
+def bench_rules(n: int, steps: int, repeats: int, seed: int = 0) -> float:
     """Steps per second of ``RuleEvaluator.step`` with ``n`` rows (resets included)."""
     evaluator = RuleEvaluator(n)
-    actions = np.random.default_rng(args.seed).integers(0, 38, (steps, n))
+    actions = np.random.default_rng(seed).integers(0, 38, (steps, n))
 
     def run() -> None:
         for t, act in enumerate(actions):
@@ -132,32 +113,29 @@ def bench_rules(n: int, steps: int, args: Args) -> float:
                 evaluator.reset()
             evaluator.step(act)
 
-    return steps / best_time(run, args.repeats)
+    return steps / best_time(run, repeats)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Entry point: ``python -m benchmarks.bench_env [--options]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_env", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
-    rnn, source = reward_rnn(args)
-    single_made = bench_single(gym.make("MelodyCompose-v0", checkpoint=rnn), args)
-    single_raw = bench_single(MelodyComposeEnv(checkpoint=rnn), args)
-    rules_1 = bench_rules(1, min(args.single_steps, 5_000), args)
-    vector = bench_vector(MelodyComposeVectorEnv(num_envs=args.num_envs, checkpoint=rnn), args)
-    floor = bench_floor(rnn, args)
-    rules_n = bench_rules(args.num_envs, args.vector_steps, args)
-    n = args.num_envs
-
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = " ".join(["python -m benchmarks.bench_env", *(shlex.quote(a) for a in given)])
+    rnn, source = reward_rnn(args.checkpoint, args.seed)
+    n, repeats, seed = args.num_envs, args.repeats, args.seed
+    single_made = bench_single(gym.make("MelodyCompose-v0", checkpoint=rnn), args.single_steps, repeats, seed)
+    single_raw = bench_single(MelodyComposeEnv(checkpoint=rnn), args.single_steps, repeats, seed)
+    rules_1 = bench_rules(1, min(args.single_steps, 5_000), repeats, seed)
+    vector = bench_vector(MelodyComposeVectorEnv(num_envs=n, checkpoint=rnn), args.vector_steps, repeats, seed)
+    floor = bench_floor(rnn, n, args.vector_steps, repeats, seed)
+    rules_n = bench_rules(n, args.vector_steps, repeats, seed)
     lines = [
         "# MelodyCompose-v0 benchmark",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command('benchmarks.bench_env', argv)}`",
         "",
-        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores visible (2 cores; shared with other jobs, so timings are noisy), "
-        f"Python {platform.python_version()}, torch {torch.__version__} ({args.threads} thread), "
-        f"numpy {np.__version__}. Reward RNN: {source}. Best of {args.repeats} runs; random actions.",
+        f"Machine: {machine()}; shared with other jobs, so timings are noisy. Reward RNN: {source}. "
+        f"Best of {repeats} runs; random actions.",
         "",
         "## Single env (target >= 5,000 steps/s)",
         "",
@@ -179,9 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "× floor = time of a step / time of the bare Reward RNN step of the same N.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, lines)
     return 0
 
 

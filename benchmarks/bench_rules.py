@@ -1,27 +1,24 @@
 """Speed of the reward rules (SPEC §4) and the Table 1 statistics (SPEC §7); writes results/rules.md.
 
-Targets: all statistics of 100,000 melodies of 32 steps in <= 10 s on 2 cores (issue 4); one
+Targets: all statistics of 100,000 melodies of 32 steps in <= 10 s on 2 cores; one
 ``RuleEvaluator.step`` with N = 1 row in <= 100 µs (the single env at >= 5,000 steps/s) and
 >= 500,000 note-steps/s with N = 256 rows (the vector env).
 
     python -m benchmarks.bench_rules                      # full run
-    python -m benchmarks.bench_rules --num-melodies 2000 --batch-sizes 1 64 --out /tmp/rules.md
+    python -m benchmarks.bench_rules --num-melodies 2000 --batch-sizes 1,64 --out /tmp/rules.md
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import shlex
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.args import parse_dataclass
+from benchmarks.timing import best_time, command, machine, write_report
 from reward_rules import RuleEvaluator, extra_stats, table1_intervals, table1_stats
 
 
@@ -31,30 +28,16 @@ class Args:
     """Melodies scored by the statistics benchmark."""
     length: int = 32
     """Steps per melody."""
-    batch_sizes: list[int] = field(default_factory=lambda: [1, 16, 64, 256, 1024, 4096])
-    """Numbers of rows N stepped together by the evaluator benchmark."""
+    batch_sizes: str = "1,16,64,256,1024,4096"
+    """Numbers of rows N stepped together by the evaluator benchmark, comma-separated."""
     evaluator_steps: int = 65_536
     """Note-steps (N × steps) timed per batch size, at least one melody."""
     repeats: int = 3
     """Timed repetitions; the best is reported (the machine is shared)."""
     seed: int = 0
     """Seed of the synthetic melodies."""
-    out: Path = Path(__file__).parent / "results" / "rules.md"
+    out: str = str(Path(__file__).parent / "results" / "rules.md")
     """Markdown report written here."""
-
-
-def parse_args(argv: Sequence[str] | None = None) -> Args:
-    """Build ``Args`` from the command line (one option per field, documented by its docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = Args()
-    for f in fields(Args):
-        value = getattr(defaults, f.name)
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(value, list):
-            parser.add_argument(flag, type=int, nargs="+", default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    return Args(**vars(parser.parse_args(argv)))
 
 
 def walk_melodies(n: int, length: int, seed: int) -> np.ndarray:
@@ -68,16 +51,6 @@ def walk_melodies(n: int, length: int, seed: int) -> np.ndarray:
         kind = rng.random(n)
         out[:, t] = np.where(kind < 0.30, 1, np.where(kind < 0.35, 0, pitch))
     return out
-
-
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """Smallest wall time of ``repeats`` calls of ``fn``, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bench_evaluator(n: int, args: Args) -> float:
@@ -95,25 +68,34 @@ def bench_evaluator(n: int, args: Args) -> float:
     return episodes * n * args.length / best_time(run, args.repeats)
 
 
+def batch_sizes(text: str) -> list[int]:
+    """The comma-separated row counts of ``--batch-sizes`` (e.g. ``"1,64"``), each a positive int."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--batch-sizes takes comma-separated ints such as 1,64; got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"--batch-sizes needs at least one positive int, e.g. 1,64; got {text!r}")
+    return sizes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Entry point: ``python -m benchmarks.bench_rules [--options]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_rules", __doc__.splitlines()[0])
+    sizes = batch_sizes(args.batch_sizes)
     melodies = walk_melodies(args.num_melodies, args.length, args.seed)
     t_table1 = best_time(lambda: table1_stats(melodies), args.repeats)
     t_extra = best_time(lambda: extra_stats(melodies), args.repeats)
     t_intervals = best_time(lambda: table1_intervals(melodies), 1)
     stats, extras = table1_stats(melodies), extra_stats(melodies)
-    rates = {n: bench_evaluator(n, args) for n in args.batch_sizes}
-
-    given = sys.argv[1:] if argv is None else list(argv)
-    command = " ".join(["python -m benchmarks.bench_rules", *(shlex.quote(a) for a in given)])
+    rates = {n: bench_evaluator(n, args) for n in sizes}
     lines = [
         "# Reward rules benchmark",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command('benchmarks.bench_rules', argv)}`",
         "",
-        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores visible (2 cores; shared with other jobs, so timings are noisy), "
-        f"Python {platform.python_version()}, numpy {np.__version__}. Best of {args.repeats} runs.",
+        f"Machine: {machine()}; shared with other jobs, so timings are noisy. Best of {args.repeats} runs.",
         "",
         f"## Statistics of {args.num_melodies:,} melodies × {args.length} steps (target ≤ 10 s)",
         "",
@@ -137,9 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(f"| {n} | {rate:,.0f} | {n / rate * 1e6:,.1f} |" for n, rate in rates.items()),
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.out, lines)
     return 0
 
 

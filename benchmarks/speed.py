@@ -1,0 +1,302 @@
+"""The speed report: every stage of the project timed side by side in one run; writes results/speed.md.
+
+1. Corpus encoding (SPEC §2): cold (a fresh temporary cache) and warm (the second load).
+2. ``MelodyCompose-v0``: the single env, the vector env of N = 256 melodies, the bare batched Reward
+   RNN step of the same N (the floor) and their ratio.
+3. Training: RLTuner Q at SPEC §6 settings, env steps/s including the gradient steps, beside SB3's
+   DQN on the same env and budget.
+4. Composing and scoring 100,000 melodies as Table 1 does (``benchmarks.evaluate``, SPEC §7) for the
+   Note RNN and a Q tuner (untrained: it composes at the speed of a trained one), stage by stage.
+5. The wall time of the paper-scale reproduction, read from its ``table1.json``.
+6. These figures beside the original implementation's reported ones (not measured here).
+
+    rl-tuner speed                       # = python -m benchmarks.speed; about 5 minutes on 2 cores
+    python -m benchmarks.speed --corpus tests/melody_env/data --corpus-workers 1 --single-steps 200 \\
+        --vector-steps 8 --agent-envs 10 --agent-steps 400 --melodies 100 --repeats 1 --out /tmp/speed.md
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import torch
+
+from agents import RLTuner
+from benchmarks import bench_agents, bench_corpus, bench_env
+from benchmarks.args import parse_dataclass
+from benchmarks.evaluate import Model, Scored, compose, log_prior, music_theory, summarise
+from benchmarks.page import MODEL_TITLES
+from benchmarks.timing import command, machine, write_report
+from melody_env.env import MelodyComposeEnv
+from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+from melody_env.vector import MelodyComposeVectorEnv
+from reward_rules import table1_intervals
+
+RESULTS = Path(__file__).parent / "results"
+# The original Magenta RL Tuner (TensorFlow 1, run unmodified on this kind of machine): reported
+# figures, not measured by this script.
+ORIGINAL_STEPS_PER_SECOND = 1_200.0
+ORIGINAL_MELODIES_PER_SECOND = 90.0
+ORIGINAL_PAPER_SCALE_SECONDS = 2.5 * 3600
+NOT_MEASURED = "original: reported figure, not measured here"
+
+
+@dataclass
+class Args:
+    out: str = str(RESULTS / "speed.md")
+    """Markdown report written here."""
+    threads: int = 1
+    """torch.set_num_threads for the run (the nets are tiny: one thread is fastest)."""
+    repeats: int = 3
+    """timed repetitions of the env and training figures; the best is reported (the machine is shared)"""
+    seed: int = 0
+    """seed of the actions, envs, agents and melodies"""
+    corpus: str = "music21"
+    """corpus encoded cold and warm: "music21" or a folder of MIDI/ABC files"""
+    corpus_workers: int = 2
+    """processes of the cold corpus encoding"""
+    single_steps: int = 20_000
+    """steps timed on the single env (resets included)"""
+    num_envs: int = 256
+    """melodies N of the vector env and of the floor"""
+    vector_steps: int = 660
+    """vector steps timed (each plays N notes)"""
+    agent_envs: int = 80
+    """melodies in parallel while training (N / 5 gradient steps per vector step)"""
+    agent_steps: int = 240_000
+    """environment steps timed for each of RLTuner and SB3 DQN (the training budget)"""
+    dqn: bool = True
+    """also time SB3's DQN"""
+    melodies: int = 100_000
+    """melodies composed and scored per model (Table 1 uses 100,000)"""
+    paper: str = str(RESULTS / "paper" / "table1.json")
+    """table1.json of the paper-scale reproduction (rl-tuner reproduce --scale paper)"""
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` for a reader: ``"42 s"``, ``"18.5 min"`` or ``"2 h 30 min"``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies below it (as the command would name it)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def corpus_section(args: Args) -> list[str]:
+    """Encode ``args.corpus`` cold into a fresh temporary cache, then load it warm from that cache."""
+    rows, summary = bench_corpus.time_corpus(args.corpus, args.corpus_workers, new_process=False)
+    return [
+        "## 1. Corpus encoding (SPEC §2)",
+        "",
+        "| run | wall s | CPU s (incl. workers) |",
+        "|---|---|---|",
+        *[f"| {name} | {wall:.2f} | {cpu:.2f} |" for name, wall, cpu in rows],
+        "",
+        *bench_corpus.corpus_lines(args.corpus, summary),
+        "",
+    ]
+
+
+def env_section(args: Args) -> list[str]:
+    """Single env (made and unwrapped), vector env of N melodies, the bare Reward RNN step of N (floor)."""
+    rnn, source = bench_env.reward_rnn("", args.seed)
+    n, repeats, seed = args.num_envs, args.repeats, args.seed
+    made = bench_env.bench_single(gym.make("MelodyCompose-v0", checkpoint=rnn), args.single_steps, repeats, seed)
+    raw = bench_env.bench_single(MelodyComposeEnv(checkpoint=rnn), args.single_steps, repeats, seed)
+    vector_env = MelodyComposeVectorEnv(num_envs=n, checkpoint=rnn)
+    vector = bench_env.bench_vector(vector_env, args.vector_steps, repeats, seed)
+    floor = bench_env.bench_floor(rnn, n, args.vector_steps, repeats, seed)
+    return [
+        "## 2. Environment `MelodyCompose-v0`",
+        "",
+        f"Random actions, resets included; Reward RNN: {source}; best of {repeats}.",
+        "",
+        "| what | steps/s | melody-steps/s | µs per step |",
+        "|---|---|---|---|",
+        f'| single env, `gym.make("MelodyCompose-v0")` | {made:,.0f} | {made:,.0f} | {1e6 / made:.0f} |',
+        f"| single env, `MelodyComposeEnv` (unwrapped) | {raw:,.0f} | {raw:,.0f} | {1e6 / raw:.0f} |",
+        f"| vector env, N = {n} | {vector:,.0f} | {vector * n:,.0f} | {1e6 / vector:.0f} |",
+        f"| floor: bare batched Reward RNN step + log_softmax, N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
+        f"{1e6 / floor:.0f} |",
+        "",
+        f"Vector env / floor: each vector step takes **{floor / vector:.2f}×** the bare Reward RNN step "
+        "(the rules, the observation and the bookkeeping are the rest).",
+        "",
+    ]
+
+
+def agents_section(args: Args) -> tuple[list[str], float]:
+    """RLTuner Q (SPEC §6) and SB3 DQN on the same env and budget; returns the lines and RLTuner's steps/s."""
+    speeds = bench_agents.throughput(args.agent_envs, args.agent_steps, args.repeats, args.seed, dqn=args.dqn)
+    ours = next(iter(speeds.values()))
+    lines = [
+        "## 3. Training",
+        "",
+        f"N = {args.agent_envs} melodies in parallel; {args.agent_steps:,} environment steps per agent, in "
+        f"{args.repeats} interleaved chunks (the best chunk is reported), after a warm-up of 20 vector steps. "
+        "Both: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
+        "soft target update η = 0.01.",
+        "",
+        "| agent | env steps/s incl. gradient steps | 1,000,000 steps take |",
+        "|---|---|---|",
+        *(f"| {name} | {rate:,.0f} | {duration(1e6 / rate)} |" for name, rate in speeds.items()),
+        "",
+    ]
+    if len(speeds) == 2:
+        lines += [f"RLTuner / SB3 DQN: **{ours / list(speeds.values())[1]:.2f}×**.", ""]
+    return lines, ours
+
+
+def time_scoring(model: Model, reward_rnn: NoteRNN, n: int, seed: int) -> dict[str, float]:
+    """Seconds of each stage of ``compose_and_score(model, reward_rnn, n)`` + ``summarise``, and of the intervals."""
+    clock = time.perf_counter()
+    seconds = {}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        seconds[stage], clock = time.perf_counter() - clock, time.perf_counter()
+
+    primers, melodies = compose(model, n, seed=seed)
+    lap("compose")
+    prior = log_prior(reward_rnn, primers, melodies)
+    lap("log-prior scoring (Reward RNN)")
+    rules = music_theory(melodies)
+    lap("rules (rMT of every note)")
+    summarise(Scored(primers, melodies, prior, rules))
+    lap("statistics (`summarise`)")
+    table1_intervals(melodies)
+    lap("95 % intervals (`table1_intervals`)")
+    return seconds
+
+
+def scoring_section(args: Args) -> tuple[list[str], float]:
+    """Compose and score ``args.melodies`` melodies per model; returns the lines and the Q tuner's melodies/s."""
+    reward_rnn = load_default_note_rnn()
+    models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", None)}
+    times = {name: time_scoring(model, reward_rnn, args.melodies, args.seed) for name, model in models.items()}
+    stages = list(next(iter(times.values())))
+    totals = {name: sum(t[s] for s in stages[:4]) for name, t in times.items()}
+    n = args.melodies
+    lines = [
+        f"## 4. Composing and scoring {n:,} melodies (Table 1, SPEC §7)",
+        "",
+        "`benchmarks.evaluate.compose_and_score` + `summarise`, stage by stage (one run each). The Q tuner is "
+        "untrained: composing costs the same before and after training.",
+        "",
+        "| stage, seconds | " + " | ".join(times) + " |",
+        "|---|" + "---|" * len(times),
+        *(f"| {s} | " + " | ".join(f"{t[s]:.2f}" for t in times.values()) + " |" for s in stages[:4]),
+        "| **total** | " + " | ".join(f"**{total:.2f}**" for total in totals.values()) + " |",
+        "| **melodies/s** | " + " | ".join(f"**{n / total:,.0f}**" for total in totals.values()) + " |",
+        f"| then {stages[4]}, as `rl-tuner reproduce` also does | "
+        + " | ".join(f"{t[stages[4]]:.2f}" for t in times.values())
+        + " |",
+        "",
+    ]
+    return lines, n / totals["Q tuner"]
+
+
+def read_paper_run(path: str | Path) -> dict | None:
+    """The paper-scale reproduction's ``table1.json``, or ``None`` when it has not been written yet."""
+    path = Path(path)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def paper_section(run: dict | None, path: str | Path) -> list[str]:
+    """Wall time, training times and command of the paper-scale reproduction (``run``: its table1.json)."""
+    lines = ["## 5. Paper-scale reproduction", ""]
+    if run is None:
+        return [*lines, f"Not run yet (no `{shown(path)}`).", ""]
+    settings = run.get("settings", {})
+    training = ", ".join(f"{MODEL_TITLES.get(a, a)} {duration(s)}" for a, s in run["training_seconds"].items())
+    return [
+        *lines,
+        f"From `{shown(path)}` (written by that run, not timed here): command `{run['command']}`.",
+        "",
+        f"- wall time: **{duration(run['wall_time_seconds'])}**",
+        f"- training (per tuner, {settings.get('workers', '?')} at a time): {training}",
+        f"- settings: {settings.get('steps', 0):,} env steps per tuner, {settings.get('melodies', 0):,} melodies "
+        f"scored per model",
+        f"- machine: {run.get('machine', 'not recorded')}",
+        "",
+    ]
+
+
+def comparison_section(steps_per_second: float, melodies_per_second: float, paper_seconds: float | None) -> list[str]:
+    """Our figures beside the original implementation's reported ones, with the speed-up of each."""
+    per_100k = 100_000 / melodies_per_second
+    paper, paper_ratio = "not run yet", "–"
+    if paper_seconds is not None:
+        paper, paper_ratio = duration(paper_seconds), f"{ORIGINAL_PAPER_SCALE_SECONDS / paper_seconds:.1f}×"
+    return [
+        "## 6. Beside the original implementation",
+        "",
+        f"The original column is **{NOT_MEASURED}**: the original Magenta RL Tuner (TensorFlow 1, run "
+        "unmodified on this kind of machine) trains at ≈1,200 env steps/s and scores ≈90 melodies/s for Table 1 "
+        "(≈18 minutes per 100,000 melodies); a paper-scale reproduction takes it ≈2.5 hours. Our column is "
+        "measured above in this run (section 5: read from the reproduction's own record).",
+        "",
+        f"| measure | ours | {NOT_MEASURED} | speed-up |",
+        "|---|---|---|---|",
+        f"| training, env steps/s incl. gradient steps (RLTuner Q) | {steps_per_second:,.0f} | "
+        f"≈{ORIGINAL_STEPS_PER_SECOND:,.0f} | {steps_per_second / ORIGINAL_STEPS_PER_SECOND:.1f}× |",
+        f"| Table 1 composing + scoring, melodies/s (Q tuner) | {melodies_per_second:,.0f} | "
+        f"≈{ORIGINAL_MELODIES_PER_SECOND:.0f} | {melodies_per_second / ORIGINAL_MELODIES_PER_SECOND:.0f}× |",
+        f"| time per 100,000 melodies | {duration(per_100k)} | ≈18 min | "
+        f"{100_000 / ORIGINAL_MELODIES_PER_SECOND / per_100k:.0f}× |",
+        f"| paper-scale reproduction, wall time | {paper} | ≈2.5 h | {paper_ratio} |",
+        "",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: ``rl-tuner speed`` / ``python -m benchmarks.speed [--options]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_dataclass(Args, argv, "rl-tuner speed", __doc__.splitlines()[0])
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    corpus = corpus_section(args)
+    env = env_section(args)
+    agents, steps_per_second = agents_section(args)
+    scoring, melodies_per_second = scoring_section(args)
+    run = read_paper_run(args.paper)
+    paper = paper_section(run, args.paper)
+    paper_seconds = None if run is None else run["wall_time_seconds"]
+    comparison = comparison_section(steps_per_second, melodies_per_second, paper_seconds)
+    lines = [
+        "# Speed report",
+        "",
+        f"Command: `{command('benchmarks.speed', argv)}` (or `rl-tuner speed` with the same flags)  ",
+        f"Machine: {machine()}  ",
+        f"Run: {time.strftime('%Y-%m-%d %H:%M %Z')}, {duration(time.perf_counter() - start)}; all parts in this one "
+        "run, one after the other (the corpus's cold encoding uses its worker processes, everything else one "
+        "process).",
+        "",
+        *corpus,
+        *env,
+        *agents,
+        *scoring,
+        *paper,
+        *comparison,
+    ]
+    write_report(args.out, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
