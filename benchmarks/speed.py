@@ -131,7 +131,7 @@ def env_section(args: Args) -> list[str]:
         f'| single env, `gym.make("MelodyCompose-v0")` | {made:,.0f} | {made:,.0f} | {1e6 / made:.0f} |',
         f"| single env, `MelodyComposeEnv` (unwrapped) | {raw:,.0f} | {raw:,.0f} | {1e6 / raw:.0f} |",
         f"| vector env, N = {n} | {vector:,.0f} | {vector * n:,.0f} | {1e6 / vector:.0f} |",
-        f"| floor: bare batched Reward RNN step + log_softmax, N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
+        f"| floor: bare Reward RNN step (`FrozenNoteRNN.step`), N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
         f"{1e6 / floor:.0f} |",
         "",
         f"Vector env / floor: each vector step takes **{floor / vector:.2f}×** the bare Reward RNN step "

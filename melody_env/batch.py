@@ -2,7 +2,8 @@
 
 :class:`MelodyBatch` holds, for every row, the frozen Reward RNN's state after the last note and the
 log-probabilities it gives the next note, and the rules' state (SPEC §4, §5). One ``step`` is one
-``NoteRNN.step`` and one ``RuleEvaluator.step`` for all rows. :class:`melody_env.env.MelodyComposeEnv`
+Reward-RNN step (its numpy copy, :class:`~melody_env.frozen_rnn.FrozenNoteRNN`) and one
+``RuleEvaluator.step`` for all rows. :class:`melody_env.env.MelodyComposeEnv`
 is this core with one row; :class:`melody_env.vector.MelodyComposeVectorEnv` exposes N rows. The
 argument checks, spaces and rendering shared by both live here too.
 """
@@ -16,10 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
+from melody_env.frozen_rnn import FrozenNoteRNN
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from melody_env.reward import check_c, check_reward_mode, compose_reward
 from reward_rules import C_MAJOR, DEFAULT_RULES, NUM_CLASSES, Key, RuleEvaluator, RuleSet, validate_melody
@@ -168,12 +169,14 @@ class MelodyBatch:
         self.hidden_size = self.reward_rnn.config.hidden_size
         self.rule_names = self.rules.names
         self.evaluator = RuleEvaluator(self.num_melodies, self.melody_length, self.key, self.rules)
-        n, hidden = self.num_melodies, self.hidden_size
-        with torch.inference_mode():
-            # State after a one-note primer from the zero state, for all 38 notes: resets are lookups.
-            logits, (h, c_state) = self.reward_rnn.step(torch.arange(NUM_CLASSES), None)
-            self._primed = (h, c_state, torch.log_softmax(logits, dim=1).numpy())
-            self._h, self._c = torch.zeros(n, hidden), torch.zeros(n, hidden)
+        n = self.num_melodies
+        self.inference_rnn = FrozenNoteRNN(self.reward_rnn)  # the numpy copy every step runs
+        # State after a one-note primer from the zero state, for all 38 notes: resets are lookups.
+        log_probs, h, c_state = self.inference_rnn.step(
+            np.arange(NUM_CLASSES), *self.inference_rnn.initial_state(NUM_CLASSES)
+        )
+        self._primed = (h, c_state, log_probs)
+        self._h, self._c = self.inference_rnn.initial_state(n)
         self.log_probs = np.zeros((n, NUM_CLASSES), dtype=np.float32)  # log p(.|s) of each row, (N, 38)
         self.notes = np.zeros(n, dtype=np.int64)
         self.positions = np.full(n, -1, dtype=np.int64)  # -1: never reset
@@ -204,21 +207,19 @@ class MelodyBatch:
         self.evaluator.reset(mask)
         self.positions[rows] = 0
         self.melodies[rows] = 0
-        with torch.inference_mode():
-            if all(len(p) == 1 for p in primers):
-                firsts = torch.from_numpy(np.array([p[0] for p in primers], dtype=np.int64))
-                h, c, log_probs = self._primed
-                self._h[rows] = h[firsts]
-                self._c[rows] = c[firsts]
-                self.log_probs[rows] = log_probs[firsts.numpy()]
-            else:  # one batched forward per primer length
-                lengths = np.array([len(p) for p in primers])
-                for length in np.unique(lengths):
-                    members = np.flatnonzero(lengths == length)
-                    notes = torch.from_numpy(np.stack([primers[i] for i in members]))  # (B, P)
-                    logits, (h, c) = self.reward_rnn(notes)  # (B, P, 38)
-                    self._h[rows[members]], self._c[rows[members]] = h, c
-                    self.log_probs[rows[members]] = torch.log_softmax(logits[:, -1], dim=1).numpy()
+        if all(len(p) == 1 for p in primers):
+            firsts = np.array([p[0] for p in primers], dtype=np.int64)
+            h, c, log_probs = self._primed
+            self._h[rows], self._c[rows], self.log_probs[rows] = h[firsts], c[firsts], log_probs[firsts]
+        else:  # one batched pass per primer length
+            lengths = np.array([len(p) for p in primers])
+            for length in np.unique(lengths):
+                members = np.flatnonzero(lengths == length)
+                notes = np.stack([primers[i] for i in members])  # (B, P)
+                h, c = self.inference_rnn.initial_state(len(members))
+                for t in range(length):
+                    log_probs, h, c = self.inference_rnn.step(notes[:, t], h, c)
+                self._h[rows[members]], self._c[rows[members]], self.log_probs[rows[members]] = h, c, log_probs
         for row, notes in zip(rows, primers, strict=True):
             self.primers[row] = notes
             self.notes[row] = notes[-1]
@@ -243,9 +244,7 @@ class MelodyBatch:
         rule_values = self.evaluator.step(actions)  # (N, n_rules), weighted
         music_theory = rule_values.sum(axis=1)
         reward = np.array(compose_reward(log_prior, music_theory, self.c, self.reward_mode), dtype=np.float64)
-        with torch.inference_mode():
-            logits, (self._h, self._c) = self.reward_rnn.step(torch.from_numpy(actions), (self._h, self._c))
-            self.log_probs = torch.log_softmax(logits, dim=1).numpy()
+        self.log_probs, self._h, self._c = self.inference_rnn.step(actions, self._h, self._c)
         self.melodies[self._rows, positions] = actions
         positions += 1
         self.notes[:] = actions
@@ -254,12 +253,12 @@ class MelodyBatch:
     @property
     def h(self) -> np.ndarray:
         """(N, H) float32 LSTM output of each row after its last note (a view: copy before keeping)."""
-        return self._h.numpy()
+        return self._h
 
     @property
     def c_state(self) -> np.ndarray:
         """(N, H) float32 LSTM cell state of each row after its last note (a view: copy before keeping)."""
-        return self._c.numpy()
+        return self._c
 
     def observation(self) -> dict[str, np.ndarray]:
         """Batched observation (copies): ``note`` (N,), ``h`` and ``c`` (N, H) float32, ``position`` (N,)."""
