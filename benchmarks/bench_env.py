@@ -2,7 +2,8 @@
 
 Targets: single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-steps/s on
 2 cores; and the vector step beside a bare batched Reward RNN step of the same N (the floor: the
-env's own ``FrozenNoteRNN.step``, log-softmax included), with their ratio. Random actions; resets and autoresets included.
+env's own ``FrozenNoteRNN.step``, log-softmax included), with their ratio. Random actions; resets
+and autoresets included.
 
     python -m benchmarks.bench_env                      # full run
     python -m benchmarks.bench_env --single-steps 2000 --vector-steps 64 --out /tmp/env.md
