@@ -31,7 +31,7 @@ class Scored:
     music_theory: np.ndarray
 
 
-def compose(model: Model, n: int, length: int = 32, seed: int = 0, batch: int = 10_000) -> tuple[np.ndarray, ...]:
+def compose(model: Model, n: int, length: int = 32, seed: int = 0, batch: int = 1_000) -> tuple[np.ndarray, ...]:
     """Compose ``n`` melodies from random primers, ``batch`` at a time (SPEC §7).
 
     :return: ``(primers (n,), melodies (n, length))``.
@@ -49,7 +49,7 @@ def compose(model: Model, n: int, length: int = 32, seed: int = 0, batch: int = 
 
 
 @torch.no_grad()
-def log_prior(reward_rnn: NoteRNN, primers: np.ndarray, melodies: np.ndarray, batch: int = 20_000) -> np.ndarray:
+def log_prior(reward_rnn: NoteRNN, primers: np.ndarray, melodies: np.ndarray, batch: int = 1_000) -> np.ndarray:
     """log p(a_t | s_t) of every note under the Reward RNN, given the primer and the notes before (Eq. 3)."""
     out = np.empty(melodies.shape, dtype=np.float32)
     for start in range(0, len(melodies), batch):
