@@ -110,9 +110,7 @@ def compose(
 
 
 @torch.no_grad()
-def next_note_probabilities(
-    networks: TunerNetworks, algorithm: str, melody: np.ndarray, primer: int
-) -> np.ndarray:
+def next_note_probabilities(networks: TunerNetworks, algorithm: str, melody: np.ndarray, primer: int) -> np.ndarray:
     """π(·|s_t) along ``melody``: row t is the policy's distribution of note t given the primer and notes < t.
 
     :param melody: ``(T,)`` classes (e.g. a row of :func:`compose`). :param primer: the note fed first.

@@ -277,9 +277,7 @@ class RLTuner:
         next_log_prior = self.networks.log_prior(torch.as_tensor(new_obs["h"], dtype=torch.float32))
         done = torch.as_tensor(dones, dtype=torch.bool)
         reward = torch.as_tensor(rewards, dtype=torch.float32)
-        self.replay_buffer.add(
-            notes, h, c, actions, reward, done, next_log_prior if self.algorithm == "g" else None
-        )
+        self.replay_buffer.add(notes, h, c, actions, reward, done, next_log_prior if self.algorithm == "g" else None)
         keep = (~done).to(torch.float32).unsqueeze(1)  # a finished melody restarts from the zero state
         self._state = (next_state[0] * keep, next_state[1] * keep)
         self._log_prior = next_log_prior  # new_obs holds the reset observation where done

@@ -37,9 +37,7 @@ def _save(fig, path: Path) -> None:
 def read_fig2_csv(path: str | Path) -> list[dict[str, float | str]]:
     """Rows of a Figure 2 CSV (see :data:`FIG2_FIELDS`)."""
     with open(path, newline="") as f:
-        return [
-            {"model": r["model"], **{k: float(r[k]) for k in FIG2_FIELDS[1:]}} for r in csv.DictReader(f)
-        ]
+        return [{"model": r["model"], **{k: float(r[k]) for k in FIG2_FIELDS[1:]}} for r in csv.DictReader(f)]
 
 
 def write_fig2_csv(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> None:

@@ -258,9 +258,7 @@ def _markdown(result: dict) -> str:
         f"Settings: {s['steps']:,} env steps per tuner, {s['melodies']:,} melodies per model, c = {s['c']}, "
         f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as SPEC §6.\n\n"
         "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as SPEC §7 defines;"
-        " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n"
-        + "\n".join(lines)
-        + "\n"
+        " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n" + "\n".join(lines) + "\n"
     )
 
 

@@ -117,27 +117,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     corpus = load_corpus(args.source)
     summary = {k: v for k, v in corpus.summary.items() if k not in ("cache", "cache_hit")}
-    print(f"corpus: {len(corpus.train)} training, {len(corpus.valid)} validation melodies "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"corpus: {len(corpus.train)} training, {len(corpus.valid)} validation melodies "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     result = train_note_rnn(
-        corpus, iterations=args.iterations, batch_size=args.batch_size, window=args.window,
-        learning_rate=args.learning_rate, clip_norm=args.clip_norm, l2=args.l2, skip_steps=args.skip_steps,
+        corpus,
+        iterations=args.iterations,
+        batch_size=args.batch_size,
+        window=args.window,
+        learning_rate=args.learning_rate,
+        clip_norm=args.clip_norm,
+        l2=args.l2,
+        skip_steps=args.skip_steps,
         start_fraction=args.start_fraction,
-        eval_every=args.eval_every, patience=args.patience, max_seconds=args.max_seconds or None,
-        seed=args.seed, checkpoint_path=args.out, progress=args.progress,
+        eval_every=args.eval_every,
+        patience=args.patience,
+        max_seconds=args.max_seconds or None,
+        seed=args.seed,
+        checkpoint_path=args.out,
+        progress=args.progress,
     )
     metadata = {
-        "command": command, "args": dataclasses.asdict(args), "corpus": summary,
-        "steps": result.steps, "best_step": result.best_step, "seconds": round(result.seconds, 1),
-        "val_accuracy": result.val_accuracy, "log_perplexity": result.log_perplexity,
-        "opening_loss": result.opening_loss, "stopped": result.stopped,
+        "command": command,
+        "args": dataclasses.asdict(args),
+        "corpus": summary,
+        "steps": result.steps,
+        "best_step": result.best_step,
+        "seconds": round(result.seconds, 1),
+        "val_accuracy": result.val_accuracy,
+        "log_perplexity": result.log_perplexity,
+        "opening_loss": result.opening_loss,
+        "stopped": result.stopped,
     }
     json_path = result.model.save(args.out, metadata=json.loads(json.dumps(metadata, default=str)))
     results = Path(args.results or f"{args.out}.md")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(report(args, result, summary, command), encoding="utf-8")
-    print(f"best step {result.best_step}/{result.steps}: val accuracy {result.val_accuracy:.2%}, "
-          f"log perplexity {result.log_perplexity:.4f}; wrote {json_path} and {results}")
+    print(
+        f"best step {result.best_step}/{result.steps}: val accuracy {result.val_accuracy:.2%}, "
+        f"log perplexity {result.log_perplexity:.4f}; wrote {json_path} and {results}"
+    )
     return 0
 
 

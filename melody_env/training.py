@@ -256,8 +256,13 @@ def train_note_rnn(
     :raises TrainingDivergedError: on a NaN/inf loss or gradient norm; the checkpoint on disk keeps
         the best weights so far.
     """
-    for name, value in (("iterations", iterations), ("batch_size", batch_size), ("window", window),
-                        ("eval_every", eval_every), ("patience", patience)):
+    for name, value in (
+        ("iterations", iterations),
+        ("batch_size", batch_size),
+        ("window", window),
+        ("eval_every", eval_every),
+        ("patience", patience),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not 0 <= skip_steps < window:
@@ -299,9 +304,17 @@ def train_note_rnn(
         val_loss, val_accuracy = evaluate(model, valid)
         opening_loss, opening_accuracy = evaluate(model, openings)
         elapsed = time.perf_counter() - start
-        history.append({"step": step, "seconds": elapsed, "train_loss": float(np.mean(running)),
-                        "val_loss": val_loss, "val_accuracy": val_accuracy,
-                        "opening_loss": opening_loss, "opening_accuracy": opening_accuracy})
+        history.append(
+            {
+                "step": step,
+                "seconds": elapsed,
+                "train_loss": float(np.mean(running)),
+                "val_loss": val_loss,
+                "val_accuracy": val_accuracy,
+                "opening_loss": opening_loss,
+                "opening_accuracy": opening_accuracy,
+            }
+        )
         running = []
         if not math.isfinite(val_loss):
             _diverged(step, "validation loss", val_loss, best, checkpoint_path)
@@ -323,9 +336,16 @@ def train_note_rnn(
     bar.close()
     model.load_state_dict(best["state"])
     return NoteRNNTrainingResult(
-        model=model.eval(), steps=step, seconds=time.perf_counter() - start, best_step=best["step"],
-        best_val_loss=best["loss"], val_accuracy=best["accuracy"], log_perplexity=best["loss"],
-        opening_loss=best["opening"], stopped=stopped, history=history,
+        model=model.eval(),
+        steps=step,
+        seconds=time.perf_counter() - start,
+        best_step=best["step"],
+        best_val_loss=best["loss"],
+        val_accuracy=best["accuracy"],
+        log_perplexity=best["loss"],
+        opening_loss=best["opening"],
+        stopped=stopped,
+        history=history,
     )
 
 

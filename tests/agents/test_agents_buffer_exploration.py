@@ -9,8 +9,14 @@ from agents.exploration import Boltzmann, EpsilonGreedy, linear_schedule, make_e
 
 def _add(buffer, start, n, hidden=3):
     ids = torch.arange(start, start + n)
-    buffer.add(ids % 38, ids[:, None].float().expand(n, hidden), -ids[:, None].float().expand(n, hidden),
-               ids % 5, ids.float(), ids % 2 == 0)
+    buffer.add(
+        ids % 38,
+        ids[:, None].float().expand(n, hidden),
+        -ids[:, None].float().expand(n, hidden),
+        ids % 5,
+        ids.float(),
+        ids % 2 == 0,
+    )
 
 
 def test_buffer_wraps_and_keeps_rows_together():
@@ -30,8 +36,14 @@ def test_buffer_wraps_and_keeps_rows_together():
 def test_buffer_prior_only_for_g():
     buffer = RecurrentReplayBuffer(4, 2, 38, store_prior=True)
     with pytest.raises(ValueError, match="next_log_prior"):
-        buffer.add(torch.zeros(1, dtype=torch.long), torch.zeros(1, 2), torch.zeros(1, 2),
-                   torch.zeros(1, dtype=torch.long), torch.zeros(1), torch.zeros(1, dtype=torch.bool))
+        buffer.add(
+            torch.zeros(1, dtype=torch.long),
+            torch.zeros(1, 2),
+            torch.zeros(1, 2),
+            torch.zeros(1, dtype=torch.long),
+            torch.zeros(1),
+            torch.zeros(1, dtype=torch.bool),
+        )
 
 
 def test_linear_schedule_spec6():

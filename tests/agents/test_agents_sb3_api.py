@@ -49,13 +49,23 @@ def test_sb3_callbacks_run_unmodified(make_env, note_rnn, tmp_path):
     assert isinstance(agent.get_env(), MelodySB3VecEnv) and agent.get_vec_normalize_env() is None
     recorder = Recorder()
     checkpoints = CheckpointCallback(save_freq=8, save_path=str(tmp_path / "ckpt"), name_prefix="tuner")
-    evaluation = EvalCallback(MelodySB3VecEnv(make_env(num_envs=2)), eval_freq=8, n_eval_episodes=2, warn=False,
-                              best_model_save_path=str(tmp_path / "best"), log_path=str(tmp_path / "eval"))
+    evaluation = EvalCallback(
+        MelodySB3VecEnv(make_env(num_envs=2)),
+        eval_freq=8,
+        n_eval_episodes=2,
+        warn=False,
+        best_model_save_path=str(tmp_path / "best"),
+        log_path=str(tmp_path / "eval"),
+    )
     agent.learn(128, callback=CallbackList([recorder, checkpoints, evaluation]), progress_bar=True)
     assert recorder.events[0] == "start" and recorder.events[-1] == "end" and "rollout_start" in recorder.events
     assert recorder.dones == 128 // 8 and recorder.infos_ok  # 4 melodies of 8 notes, 4 times
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["tuner_128_steps.zip", "tuner_32_steps.zip",
-                                                                      "tuner_64_steps.zip", "tuner_96_steps.zip"]
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+        "tuner_128_steps.zip",
+        "tuner_32_steps.zip",
+        "tuner_64_steps.zip",
+        "tuner_96_steps.zip",
+    ]
     assert RLTuner.load(tmp_path / "ckpt" / "tuner_64_steps.zip").num_timesteps == 64
     assert (tmp_path / "best" / "best_model.zip").is_file()
     assert np.load(tmp_path / "eval" / "evaluations.npz")["results"].shape == (4, 2)
@@ -69,8 +79,9 @@ def test_stop_on_max_episodes(make_env, note_rnn):
 
 def test_evaluate_policy_with_recurrent_state(make_env, note_rnn):
     agent = RLTuner("g", make_env("g"), note_rnn=note_rnn, seed=0)
-    rewards, lengths = evaluate_policy(agent, MelodySB3VecEnv(make_env("g", num_envs=2)), n_eval_episodes=4,
-                                       return_episode_rewards=True, warn=False)
+    rewards, lengths = evaluate_policy(
+        agent, MelodySB3VecEnv(make_env("g", num_envs=2)), n_eval_episodes=4, return_episode_rewards=True, warn=False
+    )
     assert lengths == [8, 8, 8, 8] and all(np.isfinite(rewards))
     obs, _ = make_env("g").reset(seed=0)
     action, state = agent.predict(obs, deterministic=True)  # a single env's observation

@@ -56,8 +56,18 @@ def test_logger_records_the_collapse_signals(make_env, note_rnn, tmp_path):
     with open(tmp_path / "progress.csv") as f:
         rows = list(csv.DictReader(f))
     keys = set(rows[-1])
-    for key in ("train/loss", "train/q_mean", "rollout/exploration_rate", "rollout/ep_rew_mean", "reward/log_prior",
-                "reward/music_theory", "reward/key", "reward/unique_extremes", "policy/kl_to_prior", "policy/entropy"):
+    for key in (
+        "train/loss",
+        "train/q_mean",
+        "rollout/exploration_rate",
+        "rollout/ep_rew_mean",
+        "reward/log_prior",
+        "reward/music_theory",
+        "reward/key",
+        "reward/unique_extremes",
+        "policy/kl_to_prior",
+        "policy/entropy",
+    ):
         assert key in keys, key
     assert float(rows[-1]["rollout/exploration_rate"]) == pytest.approx(1.0 - 0.9 * 64 / 500_000)
     assert 0 < float(rows[-1]["policy/entropy"]) <= np.log(38) + 1e-6

@@ -112,8 +112,17 @@ def test_validation_windows_count_by_hand() -> None:
 
 def test_short_training_lowers_validation_loss() -> None:
     corpus = synthetic_corpus()
-    kwargs = {"iterations": 60, "batch_size": 32, "window": 24, "learning_rate": 1e-2, "skip_steps": 2,
-              "eval_every": 20, "seed": 1, "config": TINY, "progress": False}
+    kwargs = {
+        "iterations": 60,
+        "batch_size": 32,
+        "window": 24,
+        "learning_rate": 1e-2,
+        "skip_steps": 2,
+        "eval_every": 20,
+        "seed": 1,
+        "config": TINY,
+        "progress": False,
+    }
     with torch.random.fork_rng():
         torch.manual_seed(1)
         untrained = NoteRNN(TINY).eval()
@@ -132,8 +141,18 @@ def test_short_training_lowers_validation_loss() -> None:
 
 
 def test_early_stopping_when_validation_does_not_improve(tmp_path) -> None:
-    result = train_note_rnn(synthetic_corpus(), iterations=100, batch_size=8, window=16, learning_rate=0.0,
-                            skip_steps=2, eval_every=5, patience=2, config=TINY, progress=False)
+    result = train_note_rnn(
+        synthetic_corpus(),
+        iterations=100,
+        batch_size=8,
+        window=16,
+        learning_rate=0.0,
+        skip_steps=2,
+        eval_every=5,
+        patience=2,
+        config=TINY,
+        progress=False,
+    )
     assert result.stopped == "early_stopping"
     assert result.steps == 15 and result.best_step == 5
 
@@ -150,8 +169,17 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path) -> None:
 
     model.head.register_forward_hook(poison)
     with pytest.raises(TrainingDivergedError, match=r"diverged at step \d+: the loss is nan.*keeps the best"):
-        train_note_rnn(synthetic_corpus(), iterations=50, batch_size=8, window=16, skip_steps=2, eval_every=10,
-                       model=model, checkpoint_path=tmp_path / "best", progress=False)
+        train_note_rnn(
+            synthetic_corpus(),
+            iterations=50,
+            batch_size=8,
+            window=16,
+            skip_steps=2,
+            eval_every=10,
+            model=model,
+            checkpoint_path=tmp_path / "best",
+            progress=False,
+        )
     saved = load_checkpoint(tmp_path / "best", KIND)
     assert saved.metadata["step"] == 20
     assert all(torch.isfinite(t).all() for t in saved.tensors.values())
@@ -162,8 +190,9 @@ def test_nan_before_any_validation_says_nothing_was_kept() -> None:
     model = NoteRNN(TINY)
     model.head.register_forward_hook(lambda module, inputs, output: output * float("nan"))
     with pytest.raises(TrainingDivergedError, match="step 1: the loss is nan; no validation had run yet"):
-        train_note_rnn(synthetic_corpus(), iterations=5, batch_size=8, window=16, skip_steps=2, model=model,
-                       progress=False)
+        train_note_rnn(
+            synthetic_corpus(), iterations=5, batch_size=8, window=16, skip_steps=2, model=model, progress=False
+        )
 
 
 def test_bad_arguments_are_refused() -> None:
@@ -179,11 +208,28 @@ def test_bad_arguments_are_refused() -> None:
 def test_training_script_smoke(tmp_path, monkeypatch) -> None:
     import benchmarks.train_note_rnn as script
 
-    monkeypatch.setattr(script, "load_corpus", lambda source: SimpleNamespace(**vars(synthetic_corpus()),
-                                                                              summary={"melodies": 48}))
+    monkeypatch.setattr(
+        script, "load_corpus", lambda source: SimpleNamespace(**vars(synthetic_corpus()), summary={"melodies": 48})
+    )
     out = tmp_path / "nr"
-    assert script.main(["--out", str(out), "--iterations", "4", "--eval-every", "2", "--batch-size", "4",
-                        "--window", "16", "--no-progress"]) == 0
+    assert (
+        script.main(
+            [
+                "--out",
+                str(out),
+                "--iterations",
+                "4",
+                "--eval-every",
+                "2",
+                "--batch-size",
+                "4",
+                "--window",
+                "16",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     loaded = load_checkpoint(out, KIND)
     assert loaded.metadata["steps"] == 4 and loaded.metadata["args"]["window"] == 16
     text = (tmp_path / "nr.md").read_text()
