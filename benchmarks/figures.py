@@ -48,9 +48,22 @@ def write_fig2_csv(rows: Sequence[Mapping[str, float | str]], path: str | Path) 
         writer.writerows({k: r[k] for k in FIG2_FIELDS} for r in rows)
 
 
-def plot_figure2(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> Path:
-    """Figure 2 (a) mean log p(a|s) and (b) mean rMT per note against training steps, one line per model."""
+def step_label(steps: float) -> str:
+    """A training-step tick label short enough not to run into its neighbours: 320, 2.5k, 200k, 1M.
+
+    :param steps: environment steps.
+    """
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if abs(steps) >= size:
+            return f"{steps / size:.4g}{suffix}"
+    return f"{steps:.4g}"
+
+
+def draw_figure2(rows: Sequence[Mapping[str, float | str]]):
+    """Figure 2 as a matplotlib figure (see :func:`plot_figure2`); the caller closes it."""
     plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     models = list(dict.fromkeys(str(r["model"]) for r in rows))
     for model in models:
@@ -64,10 +77,21 @@ def plot_figure2(rows: Sequence[Mapping[str, float | str]], path: str | Path) ->
     axes[1].set(title="(b) mean music-theory reward rMT per note", xlabel="training steps", ylabel="rMT")
     for ax in axes:
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: step_label(x)))
     axes[0].legend(fontsize=8)
+    return fig
+
+
+def plot_figure2(rows: Sequence[Mapping[str, float | str]], path: str | Path) -> Path:
+    """Figure 2 (a) mean log p(a|s) and (b) mean rMT per note against training steps, one line per model.
+
+    The step axis is labelled in short form (:func:`step_label`), at most about six ticks.
+    """
+    fig = draw_figure2(rows)
     path = Path(path)
     _save(fig, path)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -98,4 +122,12 @@ def plot_figure4(melody: Sequence[int], probabilities: Mapping[str, np.ndarray],
     return path
 
 
-__all__ = ["FIG2_FIELDS", "plot_figure2", "plot_figure4", "read_fig2_csv", "write_fig2_csv"]
+__all__ = [
+    "FIG2_FIELDS",
+    "draw_figure2",
+    "plot_figure2",
+    "plot_figure4",
+    "read_fig2_csv",
+    "step_label",
+    "write_fig2_csv",
+]

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.svg_roll import COLOURS, piano_roll_svg, pitch_name, shared_pitch_range
 from melody_env.atomic import atomic_write
+from reward_rules.tokens import STEPS_PER_BAR, STEPS_PER_QUARTER, token_name
 
 MODEL_TITLES: dict[str, str] = {
     "note_rnn": "Note RNN",
@@ -23,16 +25,24 @@ MODEL_TITLES: dict[str, str] = {
 }
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 96rem; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
-td .paper { color: #888; font-size: 0.8rem; }
-.models { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
-.sample { border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem; margin-bottom: 0.5rem; }
-.sample img { width: 100%; image-rendering: pixelated; }
-.notes { font-family: monospace; font-size: 0.75rem; word-break: break-all; color: #555; }
-audio { width: 100%; }
+td .paper { color: #777; font-size: 0.8rem; }
+.figures img { max-width: 100%; }
+.legend { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
+.legend i { display: inline-block; width: 1.4em; height: 0.8em; margin-right: 0.35em; vertical-align: middle;
+            border: 1px solid #bbb; }
+.scroll { overflow-x: auto; border: 1px solid #ddd; }
+table.samples { margin: 0; border: none; width: 100%; table-layout: fixed; }
+table.samples th, table.samples td { vertical-align: top; text-align: left; padding: 0.3rem; }
+table.samples th.index { position: sticky; left: 0; z-index: 1; background: #fff; width: 4.2rem; }
+table.samples thead th { background: #f6f6f6; }
+.samples audio { width: 100%; height: 2.2rem; }
+.samples svg { display: block; width: 100%; max-width: 28rem; height: auto; margin: 0.25rem 0; }
+.notes { font-family: monospace; font-size: 0.75rem; color: #555; overflow-wrap: anywhere; }
+.links { font-size: 0.8rem; }
 """
 
 _CHECK_SCRIPT = """
@@ -58,12 +68,28 @@ window.addEventListener('load', () => {
 
 @dataclass(frozen=True)
 class Sample:
-    """One melody on the page: its files (relative to the page) and its notes as text."""
+    """One melody on the page: its files (relative to the page), its notes and the primer it was composed from.
+
+    :param wav: the audio file.
+    :param midi: the MIDI file.
+    :param png: the piano-roll picture (linked; the page draws its own roll on a shared pitch axis).
+    :param melody: the melody as 38-class tokens (docs/spec.md §1), one per 16th note.
+    :param primer: the class the model was given before the melody (None: none).
+    """
 
     wav: str
     midi: str
     png: str
-    notes: str
+    melody: tuple[int, ...]
+    primer: int | None = None
+
+
+STATISTIC_TITLES: dict[str, str] = {
+    "mean_log_prior": "mean log p(a|s) under the Note RNN",
+    "mean_music_theory_reward": "mean rMT per note",
+    "distinct_melodies": "distinct melodies",
+}
+"""Row titles of the statistics whose key does not read well with underscores made spaces."""
 
 
 def _fmt(value: float | None, statistic: str) -> str:
@@ -76,7 +102,7 @@ def _fmt(value: float | None, statistic: str) -> str:
 
 def _table(models: Mapping[str, Mapping[str, float]], paper: Mapping[str, Mapping[str, float | None]]) -> str:
     names = list(models)
-    statistics = list(next(iter(models.values())))
+    statistics = list(dict.fromkeys(stat for values in models.values() for stat in values))
     head = "".join(f"<th>{html.escape(MODEL_TITLES.get(m, m))}</th>" for m in names)
     rows = []
     for stat in statistics:
@@ -86,8 +112,68 @@ def _table(models: Mapping[str, Mapping[str, float]], paper: Mapping[str, Mappin
             theirs = paper.get(m, {}).get(stat)
             note = f'<br><span class="paper">paper {_fmt(theirs, stat)}</span>' if theirs is not None else ""
             cells.append(f"<td>{ours}{note}</td>")
-        rows.append(f"<tr><td>{html.escape(stat.replace('_', ' '))}</td>{''.join(cells)}</tr>")
+        title = STATISTIC_TITLES.get(stat, stat.replace("_", " "))
+        rows.append(f"<tr><td>{html.escape(title)}</td>{''.join(cells)}</tr>")
     return f"<table><tr><th>statistic</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def notes_text(melody: Sequence[int]) -> str:
+    """The melody as note names, ``|`` between beats (4 steps) and ``‖`` between bars (16 steps).
+
+    :param melody: 38-class tokens.
+    """
+    out = []
+    for step, token in enumerate(melody):
+        if step:
+            out.append(" ‖ " if step % STEPS_PER_BAR == 0 else " | " if step % STEPS_PER_QUARTER == 0 else " ")
+        out.append(token_name(int(token)))
+    return "".join(out)
+
+
+def _legend(low: int, high: int) -> str:
+    swatch = '<span><i style="background:{}"></i>{}</span>'.format
+    return (
+        '<div class="legend">'
+        + swatch(COLOURS["primer"], "primer: the note the model was given before its melody (not played, not scored)")
+        + swatch(COLOURS["note"], "note, as long as it sounds")
+        + swatch(COLOURS["onset"], "note start")
+        + swatch(COLOURS["c_row"], "C rows")
+        + swatch(COLOURS["black_key_row"], "black keys")
+        + "<span>dashed line: the melody starts; thin lines: beats (4 sixteenths); thick lines: bars (16)</span>"
+        f"<span>every roll: {pitch_name(low)} to {pitch_name(high)}, so heights compare across the page</span>"
+        "<span>notes: <code>-</code> holds, <code>off</code> rests, <code>|</code> beat, <code>‖</code> bar</span>"
+        "</div>"
+    )
+
+
+def _cell(model: str, index: int, sample: Sample, low: int, high: int) -> str:
+    label = f"{MODEL_TITLES.get(model, model)} sample {index}: {notes_text(sample.melody)}"
+    return (
+        f'<td><audio controls preload="metadata" src="{html.escape(sample.wav)}"></audio>'
+        f"{piano_roll_svg(sample.melody, low, high, sample.primer, label)}"
+        f'<div class="notes">{html.escape(notes_text(sample.melody))}</div>'
+        f'<div class="links"><a href="{html.escape(sample.midi)}">MIDI</a> · '
+        f'<a href="{html.escape(sample.png)}">PNG</a></div></td>'
+    )
+
+
+def _samples_table(samples: Mapping[str, Sequence[Sample]]) -> str:
+    everything = [s for items in samples.values() for s in items]
+    low, high = shared_pitch_range((s.melody for s in everything), (s.primer for s in everything))
+    head = "".join(f"<th>{html.escape(MODEL_TITLES.get(m, m))}</th>" for m in samples)
+    rows = []
+    for i in range(max((len(items) for items in samples.values()), default=0)):
+        row = {m: items[i] for m, items in samples.items() if i < len(items)}
+        primers = {s.primer for s in row.values()} - {None}
+        primer = f"<br>primer<br>{token_name(primers.pop())}" if len(primers) == 1 else ""
+        cells = "".join(_cell(m, i, row[m], low, high) if m in row else "<td></td>" for m in samples)
+        rows.append(f'<tr><th class="index">#{i}{primer}</th>{cells}</tr>')
+    return (
+        _legend(low, high)
+        + f'<div class="scroll"><table class="samples" style="min-width: {4.2 + 15.5 * len(samples)}rem">'
+        f'<thead><tr><th class="index">sample</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def write_listening_page(
@@ -100,38 +186,38 @@ def write_listening_page(
 ) -> Path:
     """Write ``index.html`` into ``out_dir`` and return its path.
 
+    The samples are a table with one column per model and one row per sample index, so the melodies
+    composed from the same primer sit side by side; it scrolls sideways rather than wrapping. Every
+    piano roll covers the same pitches (:func:`benchmarks.svg_roll.shared_pitch_range`).
+
     :param models: model -> statistic -> our value (the Table 1 rows).
     :param paper: model -> statistic -> the paper's value (None or absent where it has none).
-    :param samples: model -> samples to play, with paths relative to ``out_dir``.
+    :param samples: model -> samples to play, with paths relative to ``out_dir``; sample i of every
+        model goes in row i.
     :param figures: (caption, image path relative to ``out_dir``) pairs.
     :param subtitle: one line on how the results were made (command, scale, machine).
     """
     out = Path(out_dir)
     figs = "".join(
-        f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}" style="max-width:100%">'
+        f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}">'
         f"<figcaption>{html.escape(cap)}</figcaption></figure>"
         for cap, src in figures
     )
-    columns = []
-    for model, items in samples.items():
-        cards = "".join(
-            f'<div class="sample"><audio controls preload="metadata" src="{html.escape(s.wav)}"></audio>'
-            f'<img src="{html.escape(s.png)}" alt="piano roll">'
-            f'<div class="notes">{html.escape(s.notes)}</div>'
-            f'<a href="{html.escape(s.midi)}">MIDI</a></div>'
-            for s in items
-        )
-        columns.append(f"<section><h3>{html.escape(MODEL_TITLES.get(model, model))}</h3>{cards}</section>")
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>RL Tuner: listen and compare</title>"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>RL Tuner: listen and compare</h1>"
         f"<p>{html.escape(subtitle)}</p>"
-        "<h2>Table 1</h2>"
+        "<p><a href='#samples'>Samples</a> · <a href='#table1'>Table 1</a> · <a href='#figures'>Figures</a></p>"
+        "<h2 id='samples'>Samples</h2>"
+        "<p>One row per sample: every model composed it from the same primer note, so read across a row to"
+        " compare the models. The table scrolls sideways when it is wider than the window.</p>"
+        f"{_samples_table(samples)}"
+        "<h2 id='table1'>Table 1</h2>"
+        "<p>Ours, with the paper's value in grey where it has one (docs/spec.md §7).</p>"
         f"{_table(models, paper)}"
-        f"<h2>Figures</h2>{figs}"
-        f"<h2>Samples</h2><div class='models'>{''.join(columns)}</div>"
+        f"<h2 id='figures'>Figures</h2><div class='figures'>{figs}</div>"
         f"<script>{_CHECK_SCRIPT}</script></body></html>"
     )
     path = out / "index.html"
@@ -140,4 +226,4 @@ def write_listening_page(
     return path
 
 
-__all__ = ["MODEL_TITLES", "Sample", "write_listening_page"]
+__all__ = ["MODEL_TITLES", "STATISTIC_TITLES", "Sample", "notes_text", "write_listening_page"]

@@ -4,7 +4,14 @@
 shipped Note RNN with SPEC §6 settings, records Figure 2 during training, then composes and scores
 ``melodies`` melodies per model (the Note RNN included) and writes, under ``--out``:
 ``table1.md`` / ``table1.json``, ``fig2.png`` / ``fig2.csv``, ``fig4.png``, ``samples/`` (MIDI, WAV,
-piano rolls) and ``index.html``. Finished models are not retrained when the command is run again.
+piano rolls) and ``index.html``.
+
+Run again on the same ``--out``, the command reuses the tuners already under ``out/models`` and does
+not retrain them. It first checks that each reused tuner was trained with the settings asked for
+(its saved env steps, melodies in parallel, seed, ε ramp and c) and stops with one line naming the
+difference if not. The table and the page are labelled with the env steps the tuners really took
+(the saved ``num_timesteps``: ``--steps`` rounded up to whole rounds of ``--n-envs`` melodies), and the
+timing says which tuners were reused.
 """
 
 from __future__ import annotations
@@ -28,16 +35,16 @@ from tqdm import tqdm
 
 from agents import RLTuner
 from benchmarks.args import parse_dataclass
-from benchmarks.evaluate import Model, compose_and_score, summarise
+from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
+from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
 from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import TABLE1_KEYS, table1_intervals
-from reward_rules.tokens import token_name
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
@@ -114,13 +121,13 @@ class Figure2Callback(BaseCallback):
 
 def _resolve(args: Args) -> tuple[int, int, tuple[str, ...]]:
     if args.scale not in SCALES:
-        raise ValueError(f"--scale must be one of {sorted(SCALES)}, got {args.scale!r}")
+        raise SettingsError(f"--scale must be one of {sorted(SCALES)}, got {args.scale!r}")
     steps = args.steps or SCALES[args.scale][0]
     melodies = args.melodies or SCALES[args.scale][1]
     algorithms = tuple(a.strip() for a in args.algorithms.split(",") if a.strip())
     unknown = set(algorithms) - set(ALGORITHMS)
     if unknown:
-        raise ValueError(f"unknown algorithms {sorted(unknown)}; choose from {ALGORITHMS}")
+        raise SettingsError(f"unknown algorithms {sorted(unknown)}; choose from {ALGORITHMS}")
     return steps, melodies, algorithms
 
 
@@ -177,18 +184,27 @@ def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
     seconds = time.perf_counter() - start
     tuner.save(models / f"{algorithm}.zip")
     write_fig2_csv(fig2.rows, models / f"{algorithm}.fig2.csv")
-    _write_text(models / f"{algorithm}.json", json.dumps({"steps": steps, "seconds": seconds}))
+    record = {"steps": tuner.num_timesteps, "seconds": seconds, "c": args.c}
+    _write_text(models / f"{algorithm}.json", json.dumps(record))
     return seconds
 
 
-def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> dict[str, float]:
+def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> dict[str, Training]:
     """Train the tuners not yet finished in ``out`` (resumable), ``args.workers`` at a time in processes.
 
-    :return: algorithm -> training seconds (read back for tuners finished by an earlier run).
+    Finished tuners are reused after :func:`~benchmarks.reuse.check_reused` finds them trained with the
+    settings asked for.
+
+    :raises SettingsError: a finished tuner was trained with other settings.
+    :return: algorithm -> its training (seconds read back for tuners finished by an earlier run).
     """
     (out / "models").mkdir(parents=True, exist_ok=True)
     done = {a: out / "models" / f"{a}.json" for a in algorithms}
-    todo = [a for a in algorithms if not (done[a].exists() and (out / "models" / f"{a}.zip").exists())]
+    reused = check_reused(algorithms, Asked(steps, args.n_envs, args.seed, args.c), out / "models")
+    todo = [a for a in algorithms if a not in reused]
+    if reused:
+        titles = ", ".join(MODEL_TITLES[a] for a in reused)
+        print(f"[reproduce] reusing {titles} from {out / 'models'} (not retrained; delete them to retrain)", flush=True)
     if todo:
         print(f"[reproduce] training {', '.join(todo)}: {steps:,} steps each, {args.workers} at a time", flush=True)
     if len(todo) == 1 or args.workers == 1:
@@ -206,21 +222,22 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
             for job in jobs:
                 job.result()  # re-raises a worker's error (e.g. NaNLossError)
             bar.update(counter.value - bar.n)
-    return {a: json.loads(done[a].read_text())["seconds"] for a in algorithms}
+    return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}
 
 
-def _samples(name: str, model: Model, scored_melodies: np.ndarray, out: Path, count: int) -> list[Sample]:
+def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
+    """Write the first ``count`` scored melodies as MIDI, WAV and piano roll; the page's samples, primers kept."""
     folder = out / "samples" / name
     folder.mkdir(parents=True, exist_ok=True)
     samples = []
-    for i, melody in enumerate(scored_melodies[:count]):
+    for i, (melody, primer) in enumerate(zip(scored.melodies[:count], scored.primers[:count], strict=True)):
         stem = folder / f"{name}_{i}"
         write_midi(melody, stem.with_suffix(".mid"))
         write_wav(melody, stem.with_suffix(".wav"))
         save_piano_roll(melody, stem.with_suffix(".png"), title=f"{MODEL_TITLES[name]} #{i}")
         rel = stem.relative_to(out).as_posix()
-        notes = " ".join(token_name(int(t)) for t in melody)
-        samples.append(Sample(wav=rel + ".wav", midi=rel + ".mid", png=rel + ".png", notes=notes))
+        notes = tuple(int(t) for t in melody)
+        samples.append(Sample(rel + ".wav", rel + ".mid", rel + ".png", melody=notes, primer=int(primer)))
     return samples
 
 
@@ -252,10 +269,9 @@ def _markdown(result: dict) -> str:
         "# Table 1, reproduced\n\n"
         f"Command: `{result['command']}`  \n"
         f"Machine: {result['machine']}  \n"
-        f"Wall time: {result['wall_time_seconds'] / 60:.1f} min (training: "
-        + ", ".join(f"{MODEL_TITLES[a]} {t / 60:.1f} min" for a, t in result["training_seconds"].items())
-        + ")  \n"
-        f"Settings: {s['steps']:,} env steps per tuner, {s['melodies']:,} melodies per model, c = {s['c']}, "
+        f"Wall time: {timing_label(result['wall_time_seconds'], result['training_seconds'], result['reused_models'])}"
+        "  \n"
+        f"Settings: {steps_label(result['training_steps'])}, {s['melodies']:,} melodies per model, c = {s['c']}, "
         f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as SPEC §6.\n\n"
         "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as SPEC §7 defines;"
         " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n" + "\n".join(lines) + "\n"
@@ -270,9 +286,9 @@ def reproduce(args: Args, command: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     wall = time.perf_counter()
     reward_rnn = load_default_note_rnn()
-    training_seconds = train_all(algorithms, args, steps, out)
-    models: dict[str, Model] = {"note_rnn": reward_rnn}
-    models.update({a: RLTuner.load(out / "models" / f"{a}.zip") for a in algorithms})
+    training = train_all(algorithms, args, steps, out)
+    tuners = {a: RLTuner.load(out / "models" / f"{a}.zip") for a in algorithms}
+    models: dict[str, Model] = {"note_rnn": reward_rnn, **tuners}
     rows = [r for a in algorithms for r in read_fig2_csv(out / "models" / f"{a}.fig2.csv")]
     write_fig2_csv(rows, out / "fig2.csv")
     plot_figure2(rows, out / "fig2.png")
@@ -284,7 +300,7 @@ def reproduce(args: Args, command: str) -> dict:
         scored_all[name] = scored
         stats[name] = summarise(scored)
         intervals[name] = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
-        samples[name] = _samples(name, model, scored.melodies, out, args.samples)
+        samples[name] = _samples(name, scored, out, args.samples)
         np.savez_compressed(out / f"melodies_{name}.npz", primers=scored.primers, melodies=scored.melodies)
 
     reference = scored_all[algorithms[0] if algorithms else "note_rnn"]
@@ -297,16 +313,22 @@ def reproduce(args: Args, command: str) -> dict:
         "settings": {**asdict(args), "steps": steps, "melodies": melodies},
         "seed": args.seed,
         "wall_time_seconds": time.perf_counter() - wall,
-        "training_seconds": training_seconds,
+        "training_seconds": {a: t.seconds for a, t in training.items()},
+        "training_steps": {a: tuner.num_timesteps for a, tuner in tuners.items()},
+        "reused_models": [a for a, t in training.items() if t.reused],
         "models": stats,
         "intervals": intervals,
         "paper": {m: {k: PAPER_TABLE1[k][i] for k in TABLE1_KEYS} for i, m in enumerate(PAPER_MODELS)},
     }
     _write_text(out / "table1.json", json.dumps(result, indent=2))
     _write_text(out / "table1.md", _markdown(result))
-    shown = [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward"]
+    shown = [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward", "distinct_melodies"]
     table_rows = {m: {k: s[k] for k in shown} for m, s in stats.items()}
-    subtitle = f"{command} — {steps:,} steps per tuner, {melodies:,} melodies per model; {result['machine']}"
+    reused = " (tuners reused from an earlier run)" if result["reused_models"] else ""
+    subtitle = (
+        f"{command} — {steps_label(result['training_steps'])}{reused}, {melodies:,} melodies per model; "
+        f"{result['machine']}"
+    )
     figures = [("Figure 2: mean log p(a|s) and rMT during training", "fig2.png"),
                ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
     write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle)
@@ -317,7 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the reproduction and print the table and the listening page's path."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner reproduce", __doc__.splitlines()[0])
-    result = reproduce(args, "rl-tuner reproduce " + shlex.join(argv))
+    try:
+        result = reproduce(args, "rl-tuner reproduce " + shlex.join(argv))
+    except SettingsError as exc:
+        print(f"rl-tuner reproduce: error: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     print((out / "table1.md").read_text())
     print(f"Listening page: {(out / 'index.html').resolve()}")

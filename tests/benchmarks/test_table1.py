@@ -1,4 +1,4 @@
-"""The reproduction runs end to end on a tiny budget, writes what it promises, and resumes."""
+"""The reproduction runs end to end on a tiny budget, writes what it promises, and resumes honestly."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 import torch
 
 from benchmarks.evaluate import compose, log_prior, music_theory
-from benchmarks.table1 import MODELS, Args, reproduce
+from benchmarks.reuse import SettingsError
+from benchmarks.table1 import MODELS, Args, main, reproduce
 from melody_env.note_rnn import NoteRNN
 from reward_rules import TABLE1_KEYS, music_theory_rewards
+from reward_rules.tokens import token_name
 
 
 def test_log_prior_matches_stepping_the_reward_rnn() -> None:
@@ -44,7 +46,8 @@ def test_compose_is_seeded() -> None:
 
 
 def test_reproduce_tiny_budget_writes_results_and_resumes(tmp_path: Path) -> None:
-    args = Args(out=str(tmp_path), steps=320, melodies=40, eval_points=1, eval_melodies=4, samples=1, workers=1)
+    # 300 steps with 64 melodies in parallel take 5 rounds: 320 env steps, which the results must say.
+    args = Args(out=str(tmp_path), steps=300, melodies=40, eval_points=1, eval_melodies=4, samples=1, workers=1)
     result = reproduce(args, "test")
     data = json.loads((tmp_path / "table1.json").read_text())
     assert set(data["models"]) == set(MODELS)
@@ -53,7 +56,12 @@ def test_reproduce_tiny_budget_writes_results_and_resumes(tmp_path: Path) -> Non
         assert stats["mean_log_prior"] < 0
     for name in ("table1.md", "fig2.png", "fig2.csv", "fig4.png", "index.html"):
         assert (tmp_path / name).stat().st_size > 0
+    assert data["training_steps"] == dict.fromkeys(MODELS[1:], 320) and data["reused_models"] == []
+    assert "Settings: 320 env steps per tuner" in (tmp_path / "table1.md").read_text()
     page = (tmp_path / "index.html").read_text()
+    assert "320 env steps per tuner" in page and "reused" not in page
+    primer = token_name(int(np.load(tmp_path / "melodies_q.npz")["primers"][0]))
+    assert f"#0<br>primer<br>{primer}</th>" in page  # the samples carry their primer to the page
     for model in MODELS:
         assert (tmp_path / "samples" / model / f"{model}_0.wav").exists()
         assert f'src="samples/{model}/{model}_0.wav"' in page
@@ -61,3 +69,21 @@ def test_reproduce_tiny_budget_writes_results_and_resumes(tmp_path: Path) -> Non
     again = reproduce(args, "test")
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "models").glob("*.zip")} == stamps
     assert again["training_seconds"] == result["training_seconds"]
+    assert again["reused_models"] == list(MODELS[1:])
+    table = (tmp_path / "table1.md").read_text()
+    assert "reused, not retrained: Q, Ψ, G, RL only" in table and "Settings: 320 env steps per tuner" in table
+    assert "320 env steps per tuner (tuners reused from an earlier run)" in (tmp_path / "index.html").read_text()
+
+
+def test_reproduce_refuses_to_reuse_tuners_trained_otherwise(tmp_path: Path, capsys) -> None:
+    args = Args(out=str(tmp_path), steps=64, melodies=8, eval_points=1, eval_melodies=2, samples=0, workers=1,
+                algorithms="q")  # fmt: skip
+    reproduce(args, "test")
+    table = (tmp_path / "table1.md").read_text()
+    with pytest.raises(SettingsError, match=r"env steps: trained with 64, asked 128 \(--steps 128\)"):
+        reproduce(Args(**{**args.__dict__, "steps": 128}), "test")
+    assert (tmp_path / "table1.md").read_text() == table  # nothing rewritten
+    assert main(["--out", str(tmp_path), "--algorithms", "q", "--steps", "64", "--c", "1.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rl-tuner reproduce: error: ") and "c: trained with 0.5, asked 1.0 (--c)" in err
+    assert len(err.splitlines()) == 1
