@@ -1,12 +1,16 @@
 """melody_env: the ``MelodyCompose-v0`` Gymnasium environment and what it is built from (SPEC §1-§5).
 
 Importing the package registers ``MelodyCompose-v0`` (single env, and a batched vector env for
-``gym.make_vec``) and nothing heavier: torch, music21 and the classes below load on first use.
+``gym.make_vec``) and nothing heavier: torch, music21 and the classes below load on first use. It
+also adds ``melody_env`` to multiprocessing's forkserver preload list, so workers started by a
+forkserver (SB3's ``SubprocVecEnv`` default) know the id too (see "Worker processes" in
+:class:`melody_env.env.MelodyComposeEnv`).
 """
 
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 from typing import Any
 
 from gymnasium.envs.registration import register, registry
@@ -19,6 +23,27 @@ if ENV_ID not in registry:  # importing twice (or reloading) must not register t
         entry_point="melody_env.env:MelodyComposeEnv",
         vector_entry_point="melody_env.vector:MelodyComposeVectorEnv",
     )
+
+
+def _preload_in_forkserver() -> None:
+    """Append this package to the forkserver's preload list, keeping the modules already in it.
+
+    Gymnasium 1.x has no plugin entry points, so a worker knows ``MelodyCompose-v0`` only once it has
+    imported ``melody_env``; the forkserver imports its preload list once, and every worker it forks
+    inherits the registration. multiprocessing has a setter but no getter for the list, hence the
+    read of its private attribute (``["__main__"]`` is the default if it ever goes away). It takes
+    effect if the forkserver has not started yet.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    current = list(getattr(forkserver._forkserver, "_preload_modules", None) or ["__main__"])
+    if __name__ not in current:
+        multiprocessing.set_forkserver_preload([*current, __name__])
+
+
+_preload_in_forkserver()
 
 # Public name -> module defining it, imported lazily by __getattr__ (PEP 562).
 _EXPORTS = {

@@ -23,6 +23,8 @@ from gymnasium.error import ResetNeeded
 from melody_env.frozen_rnn import FrozenNoteRNN
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from melody_env.reward import check_c, check_reward_mode, compose_reward
+from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
+from melody_env.threads import torch_threads as using_threads  # the argument of that name shadows it
 from reward_rules import C_MAJOR, DEFAULT_RULES, NUM_CLASSES, Key, RuleEvaluator, RuleSet, validate_melody
 from reward_rules.tokens import FIRST_PITCH_CLASS, STEPS_PER_BAR, token_name
 
@@ -104,13 +106,30 @@ def _corpus_train(source: str) -> tuple[np.ndarray, ...]:
     return tuple(load_corpus(source).train)
 
 
-def observation_space(hidden_size: int, melody_length: int) -> spaces.Dict:
-    """One melody's observation: last note, Reward RNN ``(h, c)`` after it, notes played so far."""
+def cell_state_bound(max_primer_length: int, melody_length: int) -> float:
+    """Bound on ``|c|`` of the Reward RNN's LSTM cell state in any observation: the notes it has consumed.
+
+    From the zero state, ``c' = f·c + i·g`` with gates ``f, i`` in (0, 1) and ``g`` in (−1, 1), so each
+    note adds less than 1 to ``|c|`` (at most 1 in float32, where the gates can round to 1). An
+    observation follows at most the primer and the whole melody.
+
+    :param max_primer_length: longest primer the env feeds. :param melody_length: notes per melody.
+    """
+    return float(max_primer_length + melody_length)
+
+
+def observation_space(hidden_size: int, melody_length: int, max_primer_length: int) -> spaces.Dict:
+    """One melody's observation: last note, Reward RNN ``(h, c)`` after it, notes played so far.
+
+    :param hidden_size: LSTM cells. :param melody_length: notes per melody.
+    :param max_primer_length: longest primer, which bounds ``c`` (:func:`cell_state_bound`).
+    """
+    bound = cell_state_bound(max_primer_length, melody_length)
     return spaces.Dict(
         {
             "note": spaces.Discrete(NUM_CLASSES),
             "h": spaces.Box(-1.0, 1.0, (hidden_size,), np.float32),
-            "c": spaces.Box(-np.inf, np.inf, (hidden_size,), np.float32),
+            "c": spaces.Box(-bound, bound, (hidden_size,), np.float32),
             "position": spaces.Discrete(melody_length + 1),
         }
     )
@@ -140,6 +159,7 @@ class MelodyBatch:
 
     Arguments as in :class:`melody_env.env.MelodyComposeEnv`, plus ``num_melodies`` (N). Row arrays
     (``notes``, ``positions``, ``melodies``, ``log_probs``) are the core's own buffers: copy before keeping.
+    All torch work (building the Reward RNN, its numpy copy, every step) runs on ``torch_threads``.
     """
 
     def __init__(
@@ -155,7 +175,10 @@ class MelodyBatch:
         primer: str | os.PathLike | Sequence[int] = "random",
         corpus: str | os.PathLike = "music21",
         corpus_primer_steps: int = 1,
+        max_primer_length: int | None = None,
+        torch_threads: int | None = DEFAULT_TORCH_THREADS,
     ) -> None:
+        self.torch_threads = check_torch_threads(torch_threads)
         self.num_melodies = _positive_int(num_melodies, "num_envs")
         self.melody_length = _positive_int(melody_length, "melody_length")
         self.c = check_c(c)
@@ -165,12 +188,14 @@ class MelodyBatch:
         self.primer = resolve_primer(primer)
         self.corpus = str(corpus)
         self.corpus_primer_steps = _positive_int(corpus_primer_steps, "corpus_primer_steps")
-        self.reward_rnn = frozen_reward_rnn(checkpoint)
+        self.max_primer_length = self._check_max_primer_length(max_primer_length)
+        with using_threads(self.torch_threads):
+            self.reward_rnn = frozen_reward_rnn(checkpoint)
+            self.inference_rnn = FrozenNoteRNN(self.reward_rnn, self.torch_threads)  # the numpy copy steps run
         self.hidden_size = self.reward_rnn.config.hidden_size
         self.rule_names = self.rules.names
         self.evaluator = RuleEvaluator(self.num_melodies, self.melody_length, self.key, self.rules)
         n = self.num_melodies
-        self.inference_rnn = FrozenNoteRNN(self.reward_rnn)  # the numpy copy every step runs
         # State after a one-note primer from the zero state, for all 38 notes: resets are lookups.
         log_probs, h, c_state = self.inference_rnn.step(
             np.arange(NUM_CLASSES), *self.inference_rnn.initial_state(NUM_CLASSES)
@@ -183,6 +208,21 @@ class MelodyBatch:
         self.melodies = np.zeros((n, self.melody_length), dtype=np.int64)
         self.primers: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * n
         self._rows = np.arange(n)
+
+    def _check_max_primer_length(self, value: int | None) -> int:
+        """``value``, or the longest primer of the constructor's ``primer`` when ``None``."""
+        if isinstance(self.primer, np.ndarray):
+            longest = len(self.primer)
+        else:
+            longest = 1 if self.primer == "random" else self.corpus_primer_steps
+        if value is None:
+            return longest
+        value = _positive_int(value, "max_primer_length")
+        if value < longest:
+            raise ValueError(
+                f"max_primer_length={value} is shorter than the primer ({longest} steps); pass at least {longest}"
+            )
+        return value
 
     # --------------------------------------------------------------------------------- priming
     def draw_primer(self, rng: np.random.Generator, primer: str | np.ndarray | None = None) -> np.ndarray:
@@ -204,6 +244,13 @@ class MelodyBatch:
         rows = np.flatnonzero(mask)
         if len(rows) != len(primers):
             raise ValueError(f"{len(rows)} rows to reset but {len(primers)} primers")
+        longest = max(map(len, primers), default=0)
+        if longest > self.max_primer_length:
+            raise ValueError(
+                f"a primer of {longest} steps is longer than max_primer_length={self.max_primer_length}, which "
+                "bounds the cell state c in the observation space; create the env with "
+                f"max_primer_length={longest} (or more)"
+            )
         self.evaluator.reset(mask)
         self.positions[rows] = 0
         self.melodies[rows] = 0
@@ -286,6 +333,7 @@ __all__ = [
     "PRIMERS",
     "RENDER_MODES",
     "MelodyBatch",
+    "cell_state_bound",
     "check_actions",
     "frozen_reward_rnn",
     "observation_space",

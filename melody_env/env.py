@@ -13,6 +13,7 @@ from gymnasium.error import ResetNeeded
 
 from melody_env.batch import RENDER_MODES, MelodyBatch, observation_space, render_melody, resolve_primer
 from melody_env.note_rnn import NoteRNN
+from melody_env.threads import DEFAULT_TORCH_THREADS
 from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
 
 
@@ -40,13 +41,16 @@ class MelodyComposeEnv(gym.Env):
     |------------|------------------------------|-----------------------------------------------------------|
     | `note`     | `Discrete(38)`               | the last note played (the primer's last note after reset) |
     | `h`        | `Box(-1, 1, (100,), float32)`| Reward RNN LSTM output after consuming `note`             |
-    | `c`        | `Box(-inf, inf, (100,), f32)`| Reward RNN LSTM cell state after consuming `note`         |
+    | `c`        | `Box(-B, B, (100,), float32)`| Reward RNN LSTM cell state after consuming `note`         |
     | `position` | `Discrete(melody_length + 1)`| notes of the melody played so far (0 after reset)         |
 
     ``note`` is the input of the paper's Q network, which keeps its own LSTM state (SPEC §5); ``h`` and
     ``c`` are the Reward RNN's, so ``reward_rnn.output(h)`` are the logits of p(. | s). Their size is
-    the Reward RNN's hidden size (100 for the shipped model). ``c`` has no fixed bound (|c| grows by
-    less than 1 per note consumed, and a primer can be long), hence the infinite ``Box``.
+    the Reward RNN's hidden size (100 for the shipped model). ``c`` grows by less than 1 per note the
+    Reward RNN consumes (``c' = f·c + i·g`` with ``f, i`` in (0, 1), ``|g| < 1``), so an observation has
+    ``|c| <= B = max_primer_length + melody_length`` (33 by default: a one-note primer and 32 notes;
+    :func:`melody_env.batch.cell_state_bound`). A primer longer than ``max_primer_length`` is refused
+    with a ``ValueError`` naming the value to pass, so the bound always holds.
 
     ## Rewards
 
@@ -67,7 +71,8 @@ class MelodyComposeEnv(gym.Env):
     the original drew from classes 0..36, including rests and holds and leaving out B5).
     ``primer="corpus"`` uses the first ``corpus_primer_steps`` steps of a random training melody
     of ``corpus`` (loaded on first use, slow the first time); a MIDI/ABC path or a sequence of classes
-    primes every melody with those notes. ``reset(options={"primer": ...})`` overrides it once.
+    primes every melody with those notes. ``reset(options={"primer": ...})`` overrides it once (up
+    to ``max_primer_length`` steps).
 
     ## Episode End
 
@@ -97,6 +102,29 @@ class MelodyComposeEnv(gym.Env):
     :param primer: ``"random"``, ``"corpus"``, a MIDI/ABC file path or a sequence of classes.
     :param corpus: source of ``primer="corpus"`` (``melody_env.data.load_corpus``), default ``"music21"``.
     :param corpus_primer_steps: steps of a corpus melody's opening used as primer (default 1).
+    :param max_primer_length: the longest primer ``reset`` accepts, which bounds ``c`` (see
+        Observation Space); ``None`` (default) = the longest that ``primer`` gives: 1 for ``"random"``,
+        ``corpus_primer_steps`` for ``"corpus"``, the length of a fixed primer.
+    :param torch_threads: torch threads for the env's torch work (building the Reward RNN, loading a
+        checkpoint, every step), default 1 (:mod:`melody_env.threads`); ``None`` = torch's global
+        setting. The caller's ``torch.get_num_threads()`` is the same after every env call. One
+        thread is fastest for the 100-cell Reward RNN, and it keeps the process free of torch's
+        OpenMP pool, which does not survive ``fork``: a process that has used a pool forks workers
+        that deadlock in their first parallel region (e.g. ``gym.make_vec(...,
+        vectorization_mode="async")``). Loading a checkpoint (``NoteRNN.load``) always runs on one
+        thread.
+
+    ## Worker processes
+
+    ``import melody_env`` registers ``MelodyCompose-v0`` in the importing process, and adds
+    ``melody_env`` to multiprocessing's forkserver preload list (keeping the modules already there,
+    such as ``__main__``), so the bare id works in workers started by fork and forkserver (SB3's
+    ``SubprocVecEnv`` default), as long as ``melody_env`` is imported before the forkserver starts.
+    Spawn workers re-import the main script, so a script that imports ``melody_env`` at its top level
+    works too. A spawn worker of an interactive session or a notebook knows only what it imports
+    itself: there, name the module in the id, ``"melody_env:MelodyCompose-v0"``, which Gymnasium
+    imports before looking the id up. ``gym.make_vec(..., vectorization_mode="async")`` passes the
+    env's spec, not its id, to the workers, so it works with every start method.
 
     ## Version History
 
@@ -118,6 +146,8 @@ class MelodyComposeEnv(gym.Env):
         primer: str | os.PathLike | Sequence[int] = "random",
         corpus: str | os.PathLike = "music21",
         corpus_primer_steps: int = 1,
+        max_primer_length: int | None = None,
+        torch_threads: int | None = DEFAULT_TORCH_THREADS,
     ) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
@@ -133,8 +163,11 @@ class MelodyComposeEnv(gym.Env):
             primer=primer,
             corpus=corpus,
             corpus_primer_steps=corpus_primer_steps,
+            max_primer_length=max_primer_length,
+            torch_threads=torch_threads,
         )
-        self.observation_space = observation_space(self.core.hidden_size, self.core.melody_length)
+        core = self.core
+        self.observation_space = observation_space(core.hidden_size, core.melody_length, core.max_primer_length)
         self.action_space = spaces.Discrete(NUM_CLASSES)
         self._rule_keys = tuple(f"rules/{name}" for name in self.core.rule_names)
         self._action = np.zeros(1, dtype=np.int64)

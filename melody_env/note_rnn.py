@@ -21,6 +21,7 @@ from torch import nn
 
 from melody_env.checkpoint import CheckpointError, load_checkpoint, load_state_dict_strict, save_checkpoint
 from melody_env.sampling import sample_logits
+from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
 
 KIND = "note_rnn"
@@ -158,16 +159,21 @@ class NoteRNN(nn.Module):
     def load(cls, path: str | os.PathLike) -> NoteRNN:
         """Read a checkpoint written by :meth:`save`, in eval mode.
 
+        Runs on one torch thread whatever the global setting (:func:`melody_env.threads.torch_threads`):
+        a parallel region here would create the OpenMP pool, and a process that has one cannot fork
+        workers that use torch (they deadlock in their first parallel region).
+
         :raises CheckpointError: missing or damaged files, another kind or format version, a config
             this class does not accept, or tensors that do not fit the config.
         """
-        checkpoint = load_checkpoint(path, KIND, FORMAT_VERSION)
-        try:
-            config = NoteRNNConfig(**checkpoint.config)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint {path} has an invalid Note RNN config: {exc}") from exc
-        model = cls(config)
-        load_state_dict_strict(model, checkpoint.tensors, path)
+        with torch_threads(DEFAULT_TORCH_THREADS):
+            checkpoint = load_checkpoint(path, KIND, FORMAT_VERSION)
+            try:
+                config = NoteRNNConfig(**checkpoint.config)
+            except (TypeError, ValueError) as exc:
+                raise CheckpointError(f"checkpoint {path} has an invalid Note RNN config: {exc}") from exc
+            model = cls(config)
+            load_state_dict_strict(model, checkpoint.tensors, path)
         return model.eval()
 
     # ------------------------------------------------------------------------------------ checks
@@ -212,7 +218,10 @@ def primer_from_file(
 
 
 def load_default_note_rnn() -> NoteRNN:
-    """The shipped Note RNN (``melody_env/checkpoints/note_rnn.*``, see its MODEL_CARD.md), in eval mode."""
+    """The shipped Note RNN (``melody_env/checkpoints/note_rnn.*``, see its MODEL_CARD.md), in eval mode.
+
+    Read on one torch thread, as :meth:`NoteRNN.load`.
+    """
     return NoteRNN.load(DEFAULT_CHECKPOINT)
 
 

@@ -39,7 +39,8 @@ class MelodyComposeVectorEnv(VectorEnv):
     ## Arguments
 
     ``num_envs`` (N), ``render_mode`` and the keyword arguments of
-    :class:`melody_env.env.MelodyComposeEnv`. ``render()`` returns one frame per row (a tuple).
+    :class:`melody_env.env.MelodyComposeEnv`, ``torch_threads`` included (one thread by default, for
+    the batched step too). ``render()`` returns one frame per row (a tuple).
     ``reset(options=...)`` takes ``"reset_mask"`` (bool (N,)) and ``"primer"`` (for this reset only).
     """
 
@@ -55,7 +56,9 @@ class MelodyComposeVectorEnv(VectorEnv):
         self.render_mode = render_mode
         self.core = MelodyBatch(num_envs, **kwargs)
         self.num_envs = self.core.num_melodies
-        self.single_observation_space = observation_space(self.core.hidden_size, self.core.melody_length)
+        self.single_observation_space = observation_space(
+            self.core.hidden_size, self.core.melody_length, self.core.max_primer_length
+        )
         self.single_action_space = spaces.Discrete(NUM_CLASSES)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

@@ -160,6 +160,9 @@ def test_seeds_and_options(rnn):
     b, _ = envs.reset(seed=5)  # rows seeded 5 and 6
     c, _ = MelodyComposeVectorEnv(num_envs=1, checkpoint=rnn, melody_length=LENGTH).reset(seed=9)
     assert a["note"][0] == b["note"][0] and a["note"][1] == c["note"][0]
+    with pytest.raises(ValueError, match="max_primer_length=2"):  # longer than the random primer's 1 step
+        envs.reset(options={"primer": [20, 1]})
+    envs = make_vec(rnn, num_envs=2, max_primer_length=2)
     obs, _ = envs.reset(options={"primer": [20, 1]})
     assert (obs["note"] == 1).all() and all(len(p) == 2 for p in envs.core.primers)
     with pytest.raises(ValueError, match="seed"):
@@ -181,7 +184,7 @@ def test_render_one_frame_per_row(rnn):
 
 def test_primers_of_several_lengths_in_one_reset(rnn):
     """Rows primed with sequences of different lengths get the state a single env primed alike gets."""
-    envs = MelodyComposeVectorEnv(num_envs=4, checkpoint=rnn, melody_length=LENGTH)
+    envs = MelodyComposeVectorEnv(num_envs=4, checkpoint=rnn, melody_length=LENGTH, max_primer_length=3)
     primers = [np.array([14]), np.array([14, 1, 16]), np.array([20, 0, 1]), np.array([30, 1])]
     envs.core.reset_rows(np.ones(4, dtype=bool), primers)
     obs, log_probs = envs.core.observation(), envs.core.log_probs
