@@ -1,9 +1,12 @@
 """Replay of single recurrent steps: the Q network's LSTM state is stored with each transition (SPEC §5).
 
-A transition is (previous note x, Q-network state (h, c) before consuming x, action a taken, reward r,
-done, and for G-learning log p(·|s')). A gradient step replays one LSTM step from the stored state
-(no backpropagation through time); the next state s' = (a, LSTM state after consuming x) is recomputed
-by that step. Storage is preallocated torch tensors; sampling draws uniformly with a seeded generator.
+A transition is (previous note x, Q-network state (h, c) before consuming x, action a taken, the two
+parts of the reward — log p(a|s) and rMT(a, s) — kept apart, done, and for G-learning log p(·|s')).
+The reward is rebuilt from its parts when a batch is used (:func:`agents.targets.td_reward`), so a c
+that moves during training (``c="auto"``) applies to old transitions too. A gradient step replays one
+LSTM step from the stored state (no backpropagation through time); the next state s' = (a, LSTM state
+after consuming x) is recomputed by that step. Storage is preallocated torch tensors; sampling draws
+uniformly with a seeded generator.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from torch import Tensor
 
 
 class ReplayBatch(NamedTuple):
-    """Sampled transitions; leading dims ``(K, B)`` for K gradient steps of batch B."""
+    """Sampled transitions; leading dims ``(S, B)`` for S gradient steps of batch B."""
 
-    note: Tensor  # (K, B) int64, previous note x
-    h: Tensor  # (K, B, H) Q-network hidden state before consuming x
-    c: Tensor  # (K, B, H) Q-network cell state before consuming x
-    action: Tensor  # (K, B) int64, action actually taken
-    reward: Tensor  # (K, B) float32
-    done: Tensor  # (K, B) bool, the action was the melody's last note (s' terminal)
-    next_log_prior: Tensor | None  # (K, B, A) log p(·|s'), G-learning only
+    note: Tensor  # (S, B) int64, previous note x
+    h: Tensor  # (S, B, H) Q-network hidden state before consuming x
+    c: Tensor  # (S, B, H) Q-network cell state before consuming x
+    action: Tensor  # (S, B) int64, action actually taken
+    log_prior: Tensor  # (S, B) float32, log p(a|s) from the frozen Reward RNN
+    music_theory: Tensor  # (S, B) float32, rMT(a, s), not divided by c
+    done: Tensor  # (S, B) bool, the action was the melody's last note (s' terminal)
+    next_log_prior: Tensor | None  # (S, B, A) log p(·|s'), G-learning only
 
 
 class RecurrentReplayBuffer:
@@ -43,7 +47,8 @@ class RecurrentReplayBuffer:
         self.h = torch.zeros(capacity, hidden_size)
         self.c = torch.zeros(capacity, hidden_size)
         self.action = torch.zeros(capacity, dtype=torch.int64)
-        self.reward = torch.zeros(capacity)
+        self.log_prior = torch.zeros(capacity)
+        self.music_theory = torch.zeros(capacity)
         self.done = torch.zeros(capacity, dtype=torch.bool)
         self.next_log_prior = torch.zeros(capacity, num_actions) if store_prior else None
         self.pos = 0
@@ -58,7 +63,8 @@ class RecurrentReplayBuffer:
         h: Tensor,
         c: Tensor,
         action: Tensor,
-        reward: Tensor,
+        log_prior: Tensor,
+        music_theory: Tensor,
         done: Tensor,
         next_log_prior: Tensor | None = None,
     ) -> None:
@@ -76,7 +82,8 @@ class RecurrentReplayBuffer:
         self.h[idx] = h
         self.c[idx] = c
         self.action[idx] = action
-        self.reward[idx] = reward
+        self.log_prior[idx] = log_prior
+        self.music_theory[idx] = music_theory
         self.done[idx] = done
         if self.next_log_prior is not None:
             self.next_log_prior[idx] = next_log_prior
@@ -95,7 +102,14 @@ class RecurrentReplayBuffer:
 
         prior = None if self.next_log_prior is None else take(self.next_log_prior)
         return ReplayBatch(
-            take(self.note), take(self.h), take(self.c), take(self.action), take(self.reward), take(self.done), prior
+            take(self.note),
+            take(self.h),
+            take(self.c),
+            take(self.action),
+            take(self.log_prior),
+            take(self.music_theory),
+            take(self.done),
+            prior,
         )
 
 

@@ -13,7 +13,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from agents.backprop import lstm_values, ordered_parameters
+from agents.stacked import Layout, bind, flatten, split, stacked_values
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
@@ -70,9 +70,18 @@ class TunerNetworks(nn.Module):
         self.q_net = copy.deepcopy(note_rnn).train()
         self.target_net = copy.deepcopy(note_rnn).eval().requires_grad_(False)
         self.reward_rnn = copy.deepcopy(note_rnn).eval().requires_grad_(False)
-        self.q_net.requires_grad_(True)
-        self.q_params = ordered_parameters(self.q_net)
-        self.target_params = ordered_parameters(self.target_net)
+        self.q_net.requires_grad_(False)  # gradients are written by hand (agents.update), never by autograd
+        self.layout = Layout.of(self.q_net)
+        self.bind(flatten(self.q_net), flatten(self.target_net))
+
+    def bind(self, theta: Tensor, target: Tensor) -> None:
+        """Make ``theta (P,)`` and ``target (P,)`` (holding the current weights) the networks' storage.
+
+        A population (:mod:`agents.population`) binds each member to one row of its stacked tensors.
+        """
+        self.theta, self.target = theta, target
+        bind(self.q_net, theta, self.layout)
+        bind(self.target_net, target, self.layout)
 
     @property
     def config(self) -> NoteRNNConfig:
@@ -83,22 +92,13 @@ class TunerNetworks(nn.Module):
     def values(self, notes: Tensor, state: tuple[Tensor, Tensor] | None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """One recurrent step of the online network: values (B, A) of the state (previous note, LSTM state)."""
         h, c = self.q_net.initial_state(notes.shape[0]) if state is None else state
-        return lstm_values(self.q_params, notes, h, c)
-
-    @torch.no_grad()
-    def target_values(self, notes: Tensor, state: tuple[Tensor, Tensor]) -> Tensor:
-        """Target-network values (B, A) after one step on ``notes`` from ``state``."""
-        return lstm_values(self.target_params, notes, *state)[0]
+        values, (h, c) = stacked_values(split(self.theta.unsqueeze(0), self.layout), notes[None], h[None], c[None])
+        return values[0], (h[0], c[0])
 
     @torch.no_grad()
     def log_prior(self, reward_h: Tensor) -> Tensor:
         """log p(·|s) (B, A) from the Reward RNN's hidden state (the env's observation ``"h"``)."""
         return torch.log_softmax(self.reward_rnn.output(reward_h), dim=-1)
-
-    @torch.no_grad()
-    def soft_update(self, tau: float) -> None:
-        """θ⁻ ← (1 − η) θ⁻ + η θ for every parameter (SPEC §6: η = 0.01)."""
-        torch._foreach_lerp_(self.target_params, self.q_params, tau)
 
 
 __all__ = ["ALGORITHMS", "TunerNetworks", "check_algorithm", "kl_and_entropy", "policy_logits"]

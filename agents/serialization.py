@@ -20,11 +20,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from agents.kl_control import AdaptiveC
+from agents.stacked import PARAMETER_NAMES
 from melody_env.atomic import atomic_write
 from melody_env.checkpoint import CheckpointError
 
 KIND = "rl_tuner"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: Adam's state per parameter tensor
 _JSON = "data.json"
 _TENSORS = "tensors.safetensors"
 
@@ -33,9 +36,7 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The tensors (networks, Adam's state, random generator) and JSON data (algorithm, hyperparameters,
     counters) of an :class:`~agents.tuner.RLTuner`."""
     tensors = {f"net.{k}": v for k, v in agent.networks.state_dict().items()}
-    for i, param in enumerate(agent._q_params):
-        for key, value in agent.optimizer.state.get(param, {}).items():
-            tensors[f"optim.{i}.{key}"] = torch.as_tensor(value)
+    tensors.update({f"adam.{k}": v for k, v in agent.adam.state_dict().items()})
     tensors["rng"] = agent._generator.get_state()
     path = agent.nan_checkpoint_path
     data = {
@@ -45,7 +46,12 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             "verbose": agent.verbose,
             "tensorboard_log": agent.tensorboard_log,
             "nan_checkpoint_path": None if path is None else str(path),
+            "c": "auto" if isinstance(agent.c_controller, AdaptiveC) else agent.c,
+            "target_kl": getattr(agent.c_controller, "target_kl", None),
+            "clip": agent.clip,
+            "bootstrap_last_note": agent.bootstrap_last_note,
         },
+        "c_controller": agent.c_controller.state_dict(),
         "note_rnn_config": asdict(agent.networks.config),
         "melody_length": agent.melody_length,
         "counters": {
@@ -61,16 +67,28 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 def restore_agent_state(agent: Any, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
     """Load what :func:`agent_state` saved into a freshly built agent of the same algorithm and sizes."""
     agent.networks.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
-    optim_state = agent.optimizer.state_dict()
-    for i in range(len(agent._q_params)):
-        entries = {k.split(".")[2]: v for k, v in tensors.items() if k.startswith(f"optim.{i}.")}
-        if entries:
-            optim_state["state"][i] = entries
-    agent.optimizer.load_state_dict(optim_state)
+    agent.adam.load_state_dict(_adam_tensors(tensors))
+    if "c_controller" in data:
+        agent.c_controller.load_state_dict(data["c_controller"])
     agent._generator.set_state(tensors["rng"])
     counters = data["counters"]
     agent.num_timesteps, agent._episode_num = counters["num_timesteps"], counters["episode_num"]
     agent._n_updates, agent._grad_credit = counters["n_updates"], counters["grad_credit"]
+
+
+def _adam_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Adam's flat state from a checkpoint; format 1 kept one entry per parameter tensor (``optim.<i>.<key>``)."""
+    if "adam.exp_avg" in tensors:
+        return {k[5:]: v for k, v in tensors.items() if k.startswith("adam.")}
+    if "optim.0.exp_avg" not in tensors:  # saved before the first gradient step
+        size = sum(v.numel() for k, v in tensors.items() if k.startswith("net.q_net."))
+        return {"exp_avg": torch.zeros(size), "exp_avg_sq": torch.zeros(size), "step": torch.zeros(1)}
+    count = len(PARAMETER_NAMES)
+    return {
+        "exp_avg": torch.cat([tensors[f"optim.{i}.exp_avg"].reshape(-1) for i in range(count)]),
+        "exp_avg_sq": torch.cat([tensors[f"optim.{i}.exp_avg_sq"].reshape(-1) for i in range(count)]),
+        "step": tensors["optim.0.step"].reshape(1),
+    }
 
 
 def zip_path(path: str | os.PathLike) -> Path:
@@ -116,9 +134,9 @@ def load_agent(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[s
     kind = data.get("kind") if isinstance(data, dict) else None
     if kind != KIND:
         raise CheckpointError(f"{file} is not an RLTuner checkpoint (kind {kind!r}); pass the right file")
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
         raise CheckpointError(
-            f"{file} has format_version {data.get('format_version')!r}, this code reads {FORMAT_VERSION}; "
+            f"{file} has format_version {data.get('format_version')!r}, this code reads {READABLE_VERSIONS}; "
             "re-create it with this version of rl-tuner"
         )
     return tensors, data

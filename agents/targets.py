@@ -11,10 +11,27 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from melody_env.reward import compose_reward
+
+REWARD_MODE = {"q": "full", "psi": "full", "g": "rules", "rl_only": "rules"}
+"""The reward each algorithm learns from (docs/spec.md §5): Eq. 3 for Q and Ψ, ``rMT / c`` for G and RL-only."""
+
 
 def _bootstrap(value: Tensor, done: Tensor, gamma: float) -> Tensor:
     """``γ · value`` where s' is not terminal, exactly 0 where it is (even if ``value`` is not finite there)."""
     return gamma * torch.where(done.bool(), torch.zeros_like(value), value)
+
+
+def td_reward(algorithm: str, log_prior: Tensor, music_theory: Tensor, c: float | Tensor) -> Tensor:
+    """The reward ``algorithm`` learns from, rebuilt from its parts (Eq. 3, docs/spec.md §5).
+
+    Q and Ψ: ``r = log p(a|s) + rMT(a, s)/c``; G and RL-only: ``r = rMT(a, s)/c`` (G meets the prior in its
+    target instead). The replay keeps the two parts apart, so a sampled batch uses the current c.
+
+    :param log_prior: (..., B) log p(a|s) from the frozen Reward RNN. :param music_theory: (..., B) rMT.
+    :param c: the weight of the rules, a number or a tensor broadcasting against the parts (e.g. (K, 1)).
+    """
+    return compose_reward(log_prior, music_theory, c, REWARD_MODE[algorithm])
 
 
 def q_target(reward: Tensor, next_q: Tensor, done: Tensor, gamma: float) -> Tensor:
@@ -62,4 +79,4 @@ def g_target(reward: Tensor, next_g: Tensor, next_log_prior: Tensor, done: Tenso
     return reward + _bootstrap(torch.logsumexp(next_log_prior + next_g, dim=-1), done, gamma)
 
 
-__all__ = ["g_target", "psi_target", "q_target"]
+__all__ = ["REWARD_MODE", "g_target", "psi_target", "q_target", "td_reward"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import torch
 
@@ -12,47 +12,27 @@ class NaNLossError(FloatingPointError):
 
 
 class GoodState:
-    """In-memory copy of the Q network, the target network and Adam's moments after the last finite update.
+    """In-memory copy of the trainable tensors (weights, target network, Adam's state) after the last finite update.
 
-    :meth:`capture` after each batch of finite gradient steps is a few ``_foreach_copy_`` calls into
-    preallocated tensors; :meth:`restore` copies them back.
+    :meth:`capture` after each batch of finite gradient steps is one ``_foreach_copy_`` into preallocated
+    tensors; :meth:`restore` copies them back.
 
-    :param agent: an object with ``networks`` (:class:`~agents.policies.TunerNetworks`) and ``optimizer``.
+    :param live: returns the tensors to guard (the same tensors, in the same order, at every call).
     """
 
-    def __init__(self, agent: Any) -> None:
-        self._agent = agent
-        self._saved: list[torch.Tensor] = []
-        self._has_optimizer_state = False
-        self.capture()
-
-    def _live(self) -> tuple[list[torch.Tensor], bool]:
-        nets, optimizer = self._agent.networks, self._agent.optimizer
-        tensors = [*nets.q_net.parameters(), *nets.target_net.parameters()]
-        state = [optimizer.state[p] for group in optimizer.param_groups for p in group["params"]]
-        with_optimizer = bool(state) and all(state)
-        if with_optimizer:
-            tensors += [s[key] for s in state for key in sorted(s) if isinstance(s[key], torch.Tensor)]
-        return tensors, with_optimizer
+    def __init__(self, live: Callable[[], list[torch.Tensor]]) -> None:
+        self._live = live
+        self._saved = [t.detach().clone() for t in live()]
 
     @torch.no_grad()
     def capture(self) -> None:
         """Remember the current state as the last good one."""
-        tensors, with_optimizer = self._live()
-        if len(tensors) != len(self._saved) or with_optimizer != self._has_optimizer_state:
-            self._saved = [t.detach().clone() for t in tensors]
-            self._has_optimizer_state = with_optimizer
-        else:
-            torch._foreach_copy_(self._saved, tensors)
+        torch._foreach_copy_(self._saved, self._live())
 
     @torch.no_grad()
     def restore(self) -> None:
-        """Put the last good state back (Adam's moments are dropped if none had been captured yet)."""
-        tensors, _ = self._live()
-        if not self._has_optimizer_state:
-            self._agent.optimizer.state.clear()
-            tensors = tensors[: len(self._saved)]
-        torch._foreach_copy_(tensors, self._saved)
+        """Put the last good state back."""
+        torch._foreach_copy_(self._live(), self._saved)
 
 
 __all__ = ["GoodState", "NaNLossError"]

@@ -1,0 +1,109 @@
+"""K copies of the Note RNN's network in one ``(K, P)`` tensor, and their batched one-step forward.
+
+The tuners train copies of one small network: the Q network and its target network, for one agent or
+for K agents in lock-step (:mod:`agents.population`). Each copy's six parameters are views into one
+row of a ``(K, P)`` tensor, in the order of :data:`PARAMETER_NAMES`, so that
+
+- the optimiser, the gradient clip and the target-network update are one or two tensor operations
+  over all parameters of all K copies, instead of one per parameter tensor;
+- one batched matrix product (``baddbmm``) serves the K copies in the forward and backward passes.
+
+A copy's parameters keep being ordinary ``nn.Parameter`` objects of its ``NoteRNN`` module (their
+``.data`` points into the row), so ``state_dict``, ``NoteRNN.step`` and sampling see the trained weights.
+
+Parameters are the Note RNN's: ``lstm.weight_ih_l0 (4H, A)``, ``lstm.weight_hh_l0 (4H, H)``,
+``lstm.bias_ih_l0 (4H,)``, ``lstm.bias_hh_l0 (4H,)``, ``head.weight (A, H)``, ``head.bias (A,)``; PyTorch's
+gate order is input, forget, cell, output.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+PARAMETER_NAMES = (
+    "lstm.weight_ih_l0",
+    "lstm.weight_hh_l0",
+    "lstm.bias_ih_l0",
+    "lstm.bias_hh_l0",
+    "head.weight",
+    "head.bias",
+)
+
+
+class Layout(NamedTuple):
+    """Where each parameter lives in a row of the flat tensor."""
+
+    shapes: tuple[tuple[int, ...], ...]
+    offsets: tuple[int, ...]
+    size: int  # P, parameters per copy
+
+    @classmethod
+    def of(cls, net: nn.Module) -> Layout:
+        """The layout of ``net``'s parameters (refuses another architecture than the Note RNN's)."""
+        shapes = tuple(tuple(p.shape) for p in ordered_parameters(net))
+        offsets, total = [], 0
+        for shape in shapes:
+            offsets.append(total)
+            total += math.prod(shape)
+        return cls(shapes, tuple(offsets), total)
+
+
+def ordered_parameters(net: nn.Module) -> list[nn.Parameter]:
+    """The Note RNN's parameters in :data:`PARAMETER_NAMES` order (refuses another architecture)."""
+    params = dict(net.named_parameters())
+    if set(params) != set(PARAMETER_NAMES):
+        raise ValueError(f"expected a Note RNN with parameters {PARAMETER_NAMES}, got {sorted(params)}")
+    return [params[name] for name in PARAMETER_NAMES]
+
+
+def split(flat: Tensor, layout: Layout) -> list[Tensor]:
+    """Views ``(K, *shape)`` of each parameter in ``flat (K, P)``, in :data:`PARAMETER_NAMES` order."""
+    k = flat.shape[0]
+    return [
+        flat[:, offset : offset + math.prod(shape)].view(k, *shape)
+        for shape, offset in zip(layout.shapes, layout.offsets, strict=True)
+    ]
+
+
+def flatten(net: nn.Module) -> Tensor:
+    """A new ``(P,)`` tensor holding ``net``'s parameters in :data:`PARAMETER_NAMES` order."""
+    with torch.no_grad():
+        return torch.cat([p.detach().reshape(-1) for p in ordered_parameters(net)])
+
+
+def bind(net: nn.Module, row: Tensor, layout: Layout) -> None:
+    """Point ``net``'s parameters at views of ``row (P,)`` (whose values they must already hold)."""
+    for param, view in zip(ordered_parameters(net), split(row.unsqueeze(0), layout), strict=True):
+        param.data = view[0]
+
+
+def lstm_step(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One LSTM step of K copies: ``(sigmoid of all gates, tanh of the cell gate, h1, c1)``.
+
+    :param params: :func:`split` views of the K copies. :param notes: ``(K, B)`` int64 previous notes.
+    :param h0: ``(K, B, H)``. :param c0: ``(K, B, H)``.
+    """
+    w_ih, w_hh, b_ih, b_hh = params[:4]
+    hidden = w_hh.shape[2]
+    rows = torch.arange(notes.shape[0]).unsqueeze(1)
+    inputs = w_ih.transpose(1, 2)[rows, notes] + (b_ih + b_hh).unsqueeze(1)  # (K, B, 4H): W_ih one_hot(x) + b
+    gates = torch.baddbmm(inputs, h0, w_hh.transpose(1, 2))
+    sig = torch.sigmoid(gates)
+    cell_in = torch.tanh(gates[..., 2 * hidden : 3 * hidden])
+    c1 = torch.addcmul(sig[..., hidden : 2 * hidden] * c0, sig[..., :hidden], cell_in)
+    h1 = sig[..., 3 * hidden :] * torch.tanh(c1)
+    return sig, cell_in, h1, c1
+
+
+def stacked_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """All values ``(K, B, A)`` after one step of K copies, and their new state, like ``NoteRNN.step``."""
+    _, _, h1, c1 = lstm_step(params, notes, h0, c0)
+    w_o, b_o = params[4:]
+    return torch.baddbmm(b_o.unsqueeze(1), h1, w_o.transpose(1, 2)), (h1, c1)
+
+
+__all__ = ["PARAMETER_NAMES", "Layout", "bind", "flatten", "lstm_step", "ordered_parameters", "split", "stacked_values"]
