@@ -1,0 +1,79 @@
+"""What a KLPPO checkpoint holds, in the project's agent file (:mod:`agents.serialization`: zip of JSON + safetensors).
+
+The tensors are the actor-critic (with the value statistics), Adam's state and the random generator;
+the JSON names the agent (``"agent": "kl_ppo"``, so RLTuner and KLPPO files are told apart), its
+hyperparameters, counters and the c controller's state.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+import torch
+
+from agents.kl_control import controller_from_state
+from melody_env.checkpoint import CheckpointError
+
+AGENT = "kl_ppo"
+
+
+def kl_agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and the JSON data of a :class:`agents.KLPPO`."""
+    tensors = {f"net.{k}": v for k, v in agent.policy.state_dict().items()}
+    for i, param in enumerate(_parameters(agent.optimizer)):
+        for key, value in agent.optimizer.state.get(param, {}).items():
+            tensors[f"optim.{i}.{key}"] = torch.as_tensor(value)
+    tensors["rng"] = agent._generator.get_state()
+    path = agent.nan_checkpoint_path
+    data = {
+        "agent": AGENT,
+        "policy": agent.policy_name,
+        "algorithm": agent.algorithm,
+        "hyperparameters": agent.hyperparameters,
+        "settings": {
+            "verbose": agent.verbose,
+            "tensorboard_log": agent.tensorboard_log,
+            "nan_checkpoint_path": None if path is None else str(path),
+            "torch_threads": agent.torch_threads,
+        },
+        "note_rnn_config": asdict(agent.policy.config),
+        "melody_length": agent.melody_length,
+        "counters": {
+            "num_timesteps": agent.num_timesteps,
+            "episode_num": agent._episode_num,
+            "n_updates": agent._n_updates,
+        },
+        "c_controller": agent.c_controller.state_dict(),
+    }
+    return tensors, data
+
+
+def restore_kl_agent_state(agent: Any, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
+    """Load what :func:`kl_agent_state` saved into a freshly built agent of the same algorithm and sizes."""
+    agent.policy.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+    optim_state = agent.optimizer.state_dict()
+    for i in range(len(_parameters(agent.optimizer))):
+        entries = {k.split(".")[2]: v for k, v in tensors.items() if k.startswith(f"optim.{i}.")}
+        if entries:
+            optim_state["state"][i] = entries
+    agent.optimizer.load_state_dict(optim_state)
+    agent._generator.set_state(tensors["rng"])
+    counters = data["counters"]
+    agent.num_timesteps, agent._episode_num = counters["num_timesteps"], counters["episode_num"]
+    agent._n_updates = counters["n_updates"]
+    agent.c_controller = controller_from_state(data["c_controller"])
+
+
+def check_kl_checkpoint(path: str | os.PathLike, data: dict[str, Any]) -> None:
+    """Refuse an agent file that is not a KLPPO's (an RLTuner's, say), naming the loader to use."""
+    if data.get("agent") != AGENT:
+        raise CheckpointError(f"{path} is an RLTuner checkpoint, not a KLPPO one; load it with agents.RLTuner.load")
+
+
+def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+__all__ = ["AGENT", "check_kl_checkpoint", "kl_agent_state", "restore_kl_agent_state"]

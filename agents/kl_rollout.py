@@ -1,0 +1,172 @@
+"""Rollouts of whole melodies for :class:`agents.KLPPO`, and primers shared by groups of rows for RLOO.
+
+Every melody has the same length T and all rows of the vector env start together, so a rollout of
+``n_steps`` vector steps (a multiple of T) over N rows is exactly ``N · n_steps / T`` complete melodies.
+:class:`RolloutStorage` fills ``(n_steps, N)`` tensors step by step and hands them back as ``(M, T)``
+melodies, melody ``m = b · N + row`` for the b-th melody of each row, so that training runs the LSTM
+over each melody from its start (no truncated backpropagation through time).
+
+RLOO needs k melodies per prompt; here the prompt is the primer. :func:`share_primers` gives rows
+``k·g .. k·g + k − 1`` the primer the env drew for row ``k·g``, by resetting the other rows of the group
+with ``reset(options={"reset_mask": ..., "primer": ...})`` before their first note, so a group's
+melodies are consecutive in the ``(M, T)`` layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from torch import Tensor
+
+from agents.policies import kl_and_entropy
+from agents.vec_env import reward_parts
+from melody_env.sampling import sample_logits
+from melody_env.sb3_vec_env import MelodySB3VecEnv
+from melody_env.vector import MelodyComposeVectorEnv
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Complete melodies, every field ``(M, T)``: row m is melody m, column t its note t."""
+
+    notes: Tensor  # long: the note fed to the actor before choosing note t (the primer's last note at t = 0)
+    actions: Tensor  # long: note t
+    log_policy: Tensor  # log π_old(a_t|s_t) of the policy that drew it
+    log_prior: Tensor  # log p(a_t|s_t), the env's info["log_prior"]
+    music_theory: Tensor  # rMT(s_t, a_t), the env's info["music_theory"]
+    values: Tensor  # V(s_t) in reward units (zeros when there is no critic)
+    kl: Tensor  # KL[π(·|s_t) ‖ p(·|s_t)] of the full distributions
+
+    @property
+    def n_melodies(self) -> int:
+        """M."""
+        return self.notes.shape[0]
+
+
+class RolloutStorage:
+    """``(n_steps, N)`` buffers for one rollout.
+
+    :param n_steps: vector steps per rollout, a multiple of ``melody_length``.
+    :param n_envs: rows N. :param melody_length: T.
+    """
+
+    def __init__(self, n_steps: int, n_envs: int, melody_length: int) -> None:
+        if n_steps % melody_length:
+            raise ValueError(f"n_steps ({n_steps}) must be a multiple of the melody length {melody_length}")
+        self.n_steps, self.n_envs, self.melody_length = n_steps, n_envs, melody_length
+        self._data = {
+            f.name: torch.zeros(n_steps, n_envs, dtype=torch.long if f.name in ("notes", "actions") else torch.float32)
+            for f in fields(Rollout)
+        }
+
+    def add(self, step: int, **columns: Tensor) -> None:
+        """Store the ``(N,)`` values of vector step ``step`` (keyword per :class:`Rollout` field)."""
+        for name, value in columns.items():
+            self._data[name][step] = value
+
+    def melodies(self) -> Rollout:
+        """The rollout as ``(M, T)`` melodies, ``M = N · n_steps / T``."""
+        blocks, length, n = self.n_steps // self.melody_length, self.melody_length, self.n_envs
+        return Rollout(
+            **{k: v.view(blocks, length, n).permute(0, 2, 1).reshape(blocks * n, length) for k, v in self._data.items()}
+        )
+
+
+@torch.no_grad()
+def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
+    """Run ``agent`` (a :class:`agents.KLPPO`) for ``agent.n_steps`` vector steps of whole melodies.
+
+    Each step feeds the note just played to the actor (from the zero state at a melody's start), draws
+    the next note from π, steps the env and runs the callbacks, whose locals hold SB3's names
+    (``new_obs``, ``rewards``, ``dones``, ``infos``) and those :class:`~agents.callbacks.TuningStatsCallback`
+    reads (``logits``, ``log_prior``: log p(·|s)).
+
+    :return: the rollout, or ``None`` when a callback stopped training (the cut melodies are dropped).
+    :raises RuntimeError: the env's rows do not start and end their melodies together.
+    """
+    env, n, length = agent.env, agent.env.num_envs, agent.melody_length
+    storage = RolloutStorage(agent.n_steps, n, length)
+    callback.on_rollout_start()
+    obs, state = agent._last_obs, None
+    for step in range(agent.n_steps):
+        t = step % length
+        if t == 0:
+            if np.any(np.asarray(obs["position"]) != 0):
+                raise RuntimeError(
+                    "KLPPO needs every row of the env to start its melodies together; pass an env whose rows "
+                    "are reset together (a fresh env, or learn(reset_num_timesteps=True))"
+                )
+            if agent._vector_env is not None:
+                obs = share_primers(agent._vector_env, agent.rloo_k)
+            state = None  # every melody starts from the zero LSTM state
+        notes = torch.as_tensor(np.asarray(obs["note"]), dtype=torch.long).reshape(n)
+        logits, values, state = agent.policy.act(notes, state, torch.full((n,), t))
+        log_prior = agent.policy.log_prior(torch.as_tensor(np.asarray(obs["h"]), dtype=torch.float32).reshape(n, -1))
+        actions = sample_logits(logits, 1.0, agent._generator)
+        new_obs, rewards, dones, infos = env.step(actions.numpy())
+        agent.num_timesteps += n
+        callback.update_locals(locals())
+        if not callback.on_step():
+            agent._last_obs = None  # melodies cut short: the next learn() starts new ones
+            return None
+        end = t == length - 1
+        if (np.all(dones) if end else np.any(dones)) != end:  # all rows end at note T, none before
+            raise RuntimeError(f"every row of the env must end its melody after exactly {length} notes, together")
+        step_log_prior, music_theory = reward_parts(env, infos)  # log p(a|s) and rMT of the notes played
+        kl, _ = kl_and_entropy(logits, log_prior)
+        storage.add(
+            step,
+            notes=notes,
+            actions=actions,
+            log_policy=torch.log_softmax(logits, -1).gather(1, actions[:, None])[:, 0],
+            log_prior=torch.as_tensor(step_log_prior),
+            music_theory=torch.as_tensor(music_theory),
+            values=values,
+            kl=kl,
+        )
+        obs = new_obs
+    agent._last_obs = obs
+    callback.update_locals(locals())
+    callback.on_rollout_end()
+    return storage.melodies()
+
+
+def grouped_vector_env(venv: VecEnv, k: int) -> MelodyComposeVectorEnv:
+    """The batched env under ``venv``, checked to split into groups of ``k`` rows.
+
+    :raises ValueError: ``venv`` is not backed by one :class:`MelodyComposeVectorEnv`, or N is not a
+        multiple of ``k``.
+    """
+    base = venv
+    while isinstance(base, VecEnvWrapper):
+        base = base.venv
+    if not isinstance(base, MelodySB3VecEnv):
+        raise ValueError(
+            f"RLOO draws {k} melodies per primer side by side in one batched env: pass 'MelodyCompose-v0' with "
+            f"n_envs a multiple of {k}, or gym.make_vec('MelodyCompose-v0', num_envs=...), not {type(base).__name__}"
+        )
+    if base.num_envs % k:
+        raise ValueError(f"RLOO needs the env's rows ({base.num_envs}) to be a multiple of rloo_k={k}")
+    return base.venv
+
+
+def share_primers(vector_env: MelodyComposeVectorEnv, k: int) -> dict[str, np.ndarray]:
+    """Give each group of ``k`` rows its first row's primer; call when every row is before its first note.
+
+    :return: the env's observation after the resets.
+    """
+    n = vector_env.num_envs
+    obs = None
+    for leader in range(0, n, k):
+        mask = np.zeros(n, dtype=bool)
+        mask[leader + 1 : leader + k] = True
+        obs, _ = vector_env.reset(options={"reset_mask": mask, "primer": vector_env.core.primers[leader]})
+    return obs
+
+
+__all__ = ["Rollout", "RolloutStorage", "collect_rollout", "grouped_vector_env", "share_primers"]
