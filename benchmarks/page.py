@@ -8,6 +8,7 @@ element has loaded its metadata ("ok") or failed ("error: <files>"), which the b
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ STATISTIC_TITLES: dict[str, str] = {
 
 
 def _fmt(value: float | None, statistic: str) -> str:
-    if value is None:
+    if value is None or math.isnan(value):  # NaN: nothing to count (no leap, every melody constant)
         return "—"
     if statistic.startswith("autocorrelation") or statistic.startswith("mean_"):
         return f"{value:.3f}"

@@ -17,6 +17,7 @@ timing says which tuners were reused.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing as mp
 import os
 import platform
@@ -262,6 +263,7 @@ def _markdown(result: dict) -> str:
             pct = stat not in ("mean_log_prior", "mean_music_theory_reward") and not stat.startswith("auto")
             f = (lambda v: f"{100 * v:.2f} %") if pct else (lambda v: f"{v:.3f}")
             text = f(ours) + (f" [{f(ci[0])}, {f(ci[1])}]" if ci else "")
+            text = "—" if math.isnan(ours) else text  # nothing to count (no leap, every melody constant)
             cells.append(text + (f" / {f(paper)}" if paper is not None else ""))
         lines.append(f"| {stat.replace('_', ' ')} | " + " | ".join(cells) + " |")
     s = result["settings"]

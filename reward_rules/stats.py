@@ -2,6 +2,8 @@
 
 Each melody is replayed note by note through the same detector trackers as the rules (rules 3, 5, 6,
 8 of SPEC §4, in :mod:`reward_rules.detectors`), all N melodies at once: one vectorised call per step.
+A statistic with nothing to count is NaN, never 0: "leaps resolved" of melodies without a leap, and
+the autocorrelations when every melody is constant (docs/spec.md §7).
 """
 
 from __future__ import annotations
@@ -150,9 +152,10 @@ def table1_stats(melodies: np.ndarray, key: Key = C_MAJOR) -> dict[str, float]:
 
     Proportions in [0, 1]: per note ("notes_*": over all N·T notes), per melody, and
     ``leaps_resolved = resolved / (resolved + leapt twice)`` over all notes. Autocorrelations are the
-    mean signed rule-4 coefficient of each whole melody, constant melodies (NaN) skipped. Decision:
-    a ratio with nothing to count (no leap at all; every melody constant) is reported as 0.0 rather
-    than NaN; ``table1_intervals`` gives ``n = 0`` for it.
+    mean signed rule-4 coefficient of each whole melody, constant melodies (NaN) skipped
+    (docs/spec.md §7). A ratio with nothing to count is NaN (0/0): ``leaps_resolved`` when no melody
+    leaps, the autocorrelations when every melody is constant; ``table1_intervals`` gives ``n = 0``
+    for it. Callers that average these over runs should skip NaN (``np.nanmean``).
 
     :param melodies: (N, T) integer classes 0..37.
     :param key: the key of the rules (default C major).
@@ -161,9 +164,9 @@ def table1_stats(melodies: np.ndarray, key: Key = C_MAJOR) -> dict[str, float]:
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion; (0, 1) when there are no trials."""
+    """Wilson score interval of a binomial proportion; ``(nan, nan)`` when there are no trials."""
     if trials == 0:
-        return 0.0, 1.0
+        return float("nan"), float("nan")
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
@@ -177,11 +180,14 @@ def bootstrap_mean_interval(
     """Percentile bootstrap interval of the mean of each column of ``values`` (rows resampled together).
 
     :param values: (n,) or (n, k) values; rows are resampled with replacement.
-    :return: ``(low, high)``, each of shape ``values.shape[1:]``; zeros when there are no rows.
+    :param n_bootstrap: resamples, at least 1.
+    :return: ``(low, high)``, each of shape ``values.shape[1:]``; NaN when there are no rows.
     """
     values = np.asarray(values, dtype=np.float64)
-    if values.shape[0] == 0 or n_bootstrap < 1:
-        return np.zeros(values.shape[1:]), np.zeros(values.shape[1:])
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be a positive int, got {n_bootstrap!r}")
+    if values.shape[0] == 0:
+        return np.full(values.shape[1:], np.nan), np.full(values.shape[1:], np.nan)
     rng = np.random.default_rng(seed)
     n = values.shape[0]
     chunk = max(1, 2_000_000 // n)
@@ -203,7 +209,8 @@ def table1_intervals(
 
     Wilson treats each counted note (or melody, or leap) as an independent trial; notes of one melody
     are correlated, so note-level intervals are optimistic. ``n_bootstrap=0`` skips the bootstrap
-    (the autocorrelation bounds then equal the value).
+    (the autocorrelation bounds then equal the value). A NaN statistic (nothing to count) has NaN
+    bounds and ``n = 0``.
 
     :param melodies: (N, T) integer classes 0..37.
     :param key: the key of the rules.
@@ -217,7 +224,7 @@ def table1_intervals(
     counts = _proportions(scores)
     # A melody's three coefficients are NaN together (constant melody), so the lags share rows.
     defined = scores.autocorrelation[~np.isnan(scores.autocorrelation[:, 0])]
-    means = defined.mean(axis=0) if defined.shape[0] else np.zeros(3)
+    means = defined.mean(axis=0) if defined.shape[0] else np.full(3, np.nan)
     if n_bootstrap:
         low, high = bootstrap_mean_interval(defined, confidence, n_bootstrap, seed)
     else:
@@ -229,7 +236,8 @@ def table1_intervals(
             out[name] = Interval(float(means[j]), float(low[j]), float(high[j]), int(defined.shape[0]))
         else:
             hits, trials = counts[name]
-            out[name] = Interval(hits / trials if trials else 0.0, *wilson_interval(hits, trials, confidence), trials)
+            value = hits / trials if trials else float("nan")
+            out[name] = Interval(value, *wilson_interval(hits, trials, confidence), trials)
     return out
 
 

@@ -12,6 +12,7 @@ from reward_rules import RULE_NAMES, TABLE1_KEYS, Key, extra_stats, music_theory
 from reward_rules.stats import bootstrap_mean_interval, score_melodies, wilson_interval
 
 CONSTANT = [14] * 32
+NAN = float("nan")
 PERIODIC = ([14, 16, 18] * 11)[:32]
 
 
@@ -21,15 +22,33 @@ def test_keys_are_the_eleven_of_table1() -> None:
 
 
 def test_constant_melody() -> None:
-    # Repetition from the 6th note: 27 of 32; every coefficient NaN → 0.0 (n = 0); no leap → 0.0.
+    # Repetition from the 6th note: 27 of 32; every coefficient is 0/0 and there is no leap: NaN (n = 0).
     stats = table1_stats(np.array([CONSTANT]))
-    assert stats == {
-        "notes_excessively_repeated": 27 / 32, "autocorrelation_lag1": 0.0, "autocorrelation_lag2": 0.0,
-        "autocorrelation_lag3": 0.0, "notes_not_in_key": 0.0, "melodies_starting_with_tonic": 1.0,
-        "leaps_resolved": 0.0, "unique_max_note": 0.0, "unique_min_note": 0.0, "notes_in_motif": 0.0,
+    np.testing.assert_equal(stats, {
+        "notes_excessively_repeated": 27 / 32, "autocorrelation_lag1": NAN, "autocorrelation_lag2": NAN,
+        "autocorrelation_lag3": NAN, "notes_not_in_key": 0.0, "melodies_starting_with_tonic": 1.0,
+        "leaps_resolved": NAN, "unique_max_note": 0.0, "unique_min_note": 0.0, "notes_in_motif": 0.0,
         "notes_in_repeated_motif": 0.0,
-    }  # fmt: skip
-    assert table1_intervals(np.array([CONSTANT]))["autocorrelation_lag1"].n == 0
+    })  # fmt: skip
+    intervals = table1_intervals(np.array([CONSTANT]))
+    for name in ("autocorrelation_lag1", "leaps_resolved"):
+        assert intervals[name].n == 0 and np.isnan([intervals[name].low, intervals[name].high]).all()
+
+
+def test_no_leap_is_nan_not_zero_percent_resolved() -> None:
+    # Steps of a second or a third only (at most 4 semitones, never the 7 of a leap): nothing to resolve.
+    stats = table1_stats(np.array([PERIODIC, [14, 16, 14, 18] * 8]))
+    assert np.isnan(stats["leaps_resolved"])
+    # One melody leaps C4 → A4 (9 semitones) and steps back down to C4 (resolved): 1 of 1.
+    stats = table1_stats(np.array([[14, 23, 21, 18, 16, 14] + [14] * 26, PERIODIC]))
+    assert stats["leaps_resolved"] == 1.0
+
+
+def test_constant_melodies_are_skipped_in_the_autocorrelation_mean() -> None:
+    # [2, 2, 4, 4]: lag-1 coefficient 0.25 (as below); two constant rows do not pull the mean to 0.
+    stats = table1_stats(np.array([[2, 2, 4, 4], [14] * 4, [20] * 4]))
+    assert stats["autocorrelation_lag1"] == pytest.approx(0.25)
+    assert table1_intervals(np.array([[2, 2, 4, 4], [14] * 4]))["autocorrelation_lag1"].n == 1
 
 
 def test_periodic_melody_motifs() -> None:
@@ -88,27 +107,36 @@ def test_statistics_agree_with_rule_rewards() -> None:
 )
 def test_statistics_stay_in_range(melodies: np.ndarray) -> None:
     stats = table1_stats(melodies)
+    scores = score_melodies(melodies)
+    undefined = {"leaps_resolved": not scores.leap.any()}  # NaN exactly where there is nothing to count
+    undefined |= {f"autocorrelation_lag{k}": bool((melodies == melodies[:, :1]).all()) for k in (1, 2, 3)}
     for name, value in stats.items():
-        assert np.isfinite(value), name
+        assert bool(np.isnan(value)) == undefined.get(name, False), name
         lo = -1.0 if name.startswith("autocorrelation") else 0.0
-        assert lo <= value <= 1.0, (name, value)
+        assert np.isnan(value) or lo <= value <= 1.0, (name, value)
     for name, value in extra_stats(melodies).items():
         assert np.isfinite(value) and value >= 0, name
     for iv in table1_intervals(melodies, n_bootstrap=20).values():
-        assert iv.low <= iv.value + 1e-12 and iv.value <= iv.high + 1e-12
+        if np.isnan(iv.value):
+            assert iv.n == 0 and np.isnan(iv.low) and np.isnan(iv.high)
+        else:
+            assert iv.low <= iv.value + 1e-12 and iv.value <= iv.high + 1e-12
 
 
 def test_wilson_and_bootstrap() -> None:
     # Wilson 5/10 at 95 %: centre 0.5, half-width z/(1 + z²/10)·sqrt(0.025 + z²/400) = 0.2634.
     low, high = wilson_interval(5, 10)
     assert (low, high) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert np.isnan(wilson_interval(0, 0)).all()  # no trials: no interval
     assert wilson_interval(0, 100)[0] == 0.0
     # Bootstrap of a constant column is that constant; of 0/1 halves it brackets 0.5.
     low, high = bootstrap_mean_interval(np.full(50, 0.3))
     assert low == pytest.approx(0.3) and high == pytest.approx(0.3)
     low, high = bootstrap_mean_interval(np.array([0.0, 1.0] * 500), n_bootstrap=200, seed=1)
     assert 0.45 < low < 0.5 < high < 0.55
+    assert np.isnan(bootstrap_mean_interval(np.zeros((0, 3)))).all()
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        bootstrap_mean_interval(np.ones(4), n_bootstrap=0)
 
 
 def test_intervals_match_stats_and_are_seeded() -> None:
