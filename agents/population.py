@@ -151,10 +151,7 @@ class Population:
             return
         settings.c = torch.tensor([[t.c] for t in tuners], dtype=torch.float32)
         batches = [t.replay_buffer.sample(t.batch_size, steps, t._generator) for t in tuners]
-        fields = [
-            None if any(b[i] is None for b in batches) else torch.stack([b[i] for b in batches], 1)
-            for i in range(len(batches[0]))
-        ]  # each (S, K, B, ...)
+        fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
         stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
         for i in range(steps):
             batch = tuple(None if f is None else f[i] for f in fields)
@@ -166,6 +163,14 @@ class Population:
         good.capture()
         for k, tuner in enumerate(tuners):
             tuner._record_updates(stats[:, k])
+
+
+def _stack_field(values: list[torch.Tensor | None]) -> torch.Tensor | None:
+    """Stack one replay field of every member on dim 1; members without it (log p(·|s') off G) get zeros."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return torch.stack([torch.zeros_like(present[0]) if v is None else v for v in values], 1)
 
 
 def _per_member(callback: Any, k: int) -> list[Any]:
