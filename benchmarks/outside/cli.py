@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from agents import RLTuner
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import Model, compose
 from benchmarks.outside.measures import (
     DEFAULT_KEY_SAMPLE,
     DEFAULT_PAIRS,
+    MIN_REFERENCE,
     build_reference,
     outside_measures,
     reference_summary,
@@ -94,12 +97,18 @@ def load_models(specs: dict[str, str]) -> dict[str, Model]:
     return {name: load_default_note_rnn() if src == NOTE_RNN else RLTuner.load(src) for name, src in specs.items()}
 
 
-def run(args: Args, loaded: dict[str, Model], command: str) -> dict:
-    """Compose with each loaded model, measure, write the report; return it."""
-    wall = time.perf_counter()
-    openings = validation_openings(load_corpus(args.corpus))
+def run(args: Args, loaded: dict[str, Model], openings: np.ndarray, command: str, started: float) -> dict:
+    """Compose with each loaded model, measure against the validation openings, write the report; return it.
+
+    :param args: the settings.
+    :param loaded: name → model (:func:`load_models`).
+    :param openings: (m, 32) held-out melodies (:func:`~benchmarks.outside.measures.validation_openings`).
+    :param command: the command line, for the report.
+    :param started: ``time.perf_counter()`` when the command started (wall time of the report).
+    """
+    t0 = time.perf_counter()
     reference = build_reference(openings, args.seed, args.pairs, args.key_melodies)
-    seconds = {"validation": time.perf_counter() - wall}
+    seconds = {"validation": time.perf_counter() - t0}
     models = {}
     for name, model in loaded.items():
         print(f"[outside] {name}: composing {args.melodies:,} melodies and measuring them", flush=True)
@@ -111,7 +120,7 @@ def run(args: Args, loaded: dict[str, Model], command: str) -> dict:
     report = {
         "command": command,
         "machine": machine(),
-        "wall_time_seconds": time.perf_counter() - wall,
+        "wall_time_seconds": time.perf_counter() - started,
         "seconds": seconds,
         "settings": asdict(args),
         "validation": reference_summary(reference),
@@ -126,13 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rl-tuner outside``; bad input gives one line and exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner outside", __doc__.splitlines()[0])
+    started = time.perf_counter()
     try:
         _check(args)
         loaded = load_models(model_specs(args.models))
+        openings = validation_openings(load_corpus(args.corpus))
+        if len(openings) < MIN_REFERENCE:
+            raise ValueError(
+                f"the corpus {args.corpus!r} has {len(openings)} validation melodies of 32 steps; the reference "
+                f"needs {MIN_REFERENCE}: pass a larger --corpus"
+            )
     except (ValueError, OSError, zipfile.BadZipFile) as err:
         print(f"rl-tuner outside: error: {err}", file=sys.stderr)
         return 2
-    run(args, loaded, "rl-tuner outside " + shlex.join(argv))
+    run(args, loaded, openings, "rl-tuner outside " + shlex.join(argv), started)
     return 0
 
 

@@ -38,6 +38,8 @@ DEFAULT_PAIRS = 10_000
 """Pairs of melodies sampled per distance distribution."""
 DEFAULT_KEY_SAMPLE = 1_000
 """Melodies per set given to music21's key analysis."""
+MIN_REFERENCE = 4
+"""Fewest reference melodies: two per half of the split-half comparison."""
 
 
 def validation_openings(corpus: Corpus, length: int = MELODY_LENGTH) -> np.ndarray:
@@ -148,13 +150,16 @@ def build_reference(
 ) -> Reference:
     """Features, intra-set distances, split-half comparison and key check of the held-out tunes.
 
-    :param melodies: (m, T) reference melodies, m ≥ 4 (e.g. :func:`validation_openings`).
+    :param melodies: (m, T) reference melodies, m ≥ :data:`MIN_REFERENCE` (e.g. :func:`validation_openings`).
     :param seed: seed of the pairs, the halves and the key sample.
     :param n_pairs: pairs per distance distribution.
     :param key_sample: melodies given to music21's key analysis.
     """
-    if len(melodies) < 4:
-        raise ValueError(f"the reference needs at least 4 melodies (2 per half), got {len(melodies)}")
+    if len(melodies) < MIN_REFERENCE:
+        raise ValueError(
+            f"the reference needs at least {MIN_REFERENCE} melodies (2 per half), got {len(melodies)}; "
+            "use a corpus with more validation melodies"
+        )
     if n_pairs < 1:
         raise ValueError(f"n_pairs must be at least 1, got {n_pairs}")
     features = melody_features(melodies)
@@ -236,6 +241,7 @@ __all__ = [
     "DEFAULT_KEY_SAMPLE",
     "DEFAULT_PAIRS",
     "MELODY_LENGTH",
+    "MIN_REFERENCE",
     "Reference",
     "build_reference",
     "closest_models",

@@ -9,8 +9,8 @@ its last tick, so muspy's ``get_end_time`` sees the whole melody and not just it
 muspy's empty-beat rate and groove consistency read a note's end and the music's end as the last
 tick played: a note ending at tick ``e`` also marks the beat holding tick ``e``, and a 2-bar melody
 ending at tick 32 counts a third, empty bar. Given the exact ends, a quarter note then a quarter rest
-reads as two sounding beats, and the second bar of a melody whose last note reaches the final
-barline is compared with an empty third bar. For those two metrics, :func:`melody_to_music` with
+reads as two sounding beats, and a 2-bar melody (32 ticks) reads as 3 bars, its second bar compared
+with an empty third. For those two metrics, :func:`melody_to_music` with
 ``last_tick_ends=True`` moves every end one tick earlier (a 16th note lasts zero ticks), so they
 measure the melody's own beats and bars. The pitch metrics do not read durations.
 """

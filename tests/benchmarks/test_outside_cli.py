@@ -67,6 +67,24 @@ def test_bad_input_is_one_line_and_exit_code_2(flags: list[str], message: str, c
     assert message in err and err.startswith("rl-tuner outside: error:") and err.count("\n") == 1
 
 
+def test_a_corpus_without_validation_melodies_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert rl_tuner(["outside", "--corpus", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith("rl-tuner outside: error: corpus source")
+    (tmp_path / "empty").mkdir()
+    assert rl_tuner(["outside", "--corpus", str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_too_few_validation_melodies_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    small = _corpus()
+    small.is_valid[3:] = False
+    monkeypatch.setattr(outside_cli, "load_corpus", lambda source: small)
+    assert rl_tuner(["outside"]) == 2
+    assert "has 3 validation melodies of 32 steps; the reference needs 4" in capsys.readouterr().err
+
+
 def test_a_file_that_is_no_tuner_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"not a zip")
