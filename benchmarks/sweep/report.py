@@ -1,0 +1,152 @@
+"""The sweep's report: ``summary.json`` (every cell's statistics across seeds) and ``table1.md``.
+
+``summary.json`` holds ``cells``: cell key → ``{"n_seeds", "seeds", "stats": {statistic: {"mean", "ci",
+"iqm", "iqm_ci", "per_seed", "n", "p_improvement"}}}`` (see :func:`benchmarks.sweep.aggregate.summarise_cell`),
+the Note RNN's under ``"note_rnn"``, with the settings, the command and the direction of each statistic.
+``table1.md`` shows, for each c, the mean with its interval, the IQM with its interval and the
+probability of improvement over the Note RNN, each column headed by its number of seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmarks.page import MODEL_TITLES
+from benchmarks.sweep.aggregate import BETTER, STATISTICS, summarise_cell
+from benchmarks.sweep.grid import NOTE_RNN, TrialSpec
+from benchmarks.sweep.trial import read_result, seed_dir
+from melody_env.atomic import atomic_write
+
+_PLAIN = ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior")
+
+
+def collect(out: str | Path, specs: Sequence[TrialSpec]) -> dict[str, list[dict[str, Any]]]:
+    """Cell key → the finished seeds' results in ``out`` (seed order), cells in the order of ``specs``."""
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for spec in specs:
+        found = [read_result(seed_dir(out, spec.cell, s), spec.identity(s)) for s in spec.seeds]
+        cells.setdefault(spec.cell, []).extend(r for r in found if r is not None)
+    for results in cells.values():
+        results.sort(key=lambda r: r["identity"]["seed"])
+    return cells
+
+
+def scan(out: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """Cell key → every finished seed under ``out/trials`` (what an Optuna search left), Note RNN first."""
+    cells: dict[str, list[dict[str, Any]]] = {NOTE_RNN: []}
+    for path in sorted(Path(out, "trials").rglob("stats.json")):
+        result = json.loads(path.read_text())
+        cells.setdefault(result["cell"], []).append(result)
+    for results in cells.values():
+        results.sort(key=lambda r: r["identity"]["seed"])
+    return cells
+
+
+def build_summary(results: Mapping[str, Sequence[Mapping[str, Any]]], settings: Mapping[str, Any],
+                  command: str, failed: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    """What ``summary.json`` holds (see the module docs).
+
+    :param results: cell key → its finished seeds (from :func:`collect`); must hold ``"note_rnn"``.
+    :param settings: the sweep's settings. :param command: the command line that ran it.
+    :param failed: one line per trial that failed.
+    """
+    if not results.get(NOTE_RNN):
+        raise ValueError("the summary needs the Note RNN baseline: no seed of 'note_rnn' has finished")
+    baseline = summarise_cell(results[NOTE_RNN], None)
+    per_seed = {name: baseline["stats"][name]["per_seed"] for name in STATISTICS}
+    cells = {NOTE_RNN: baseline}
+    cells.update({key: summarise_cell(rs, per_seed) for key, rs in results.items() if key != NOTE_RNN and rs})
+    return {
+        "command": command,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__} (1 thread per trial)",
+        "settings": dict(settings),
+        "better": dict(BETTER),
+        "cells": cells,
+        "train_seconds": {key: [r["train_seconds"] for r in rs] for key, rs in results.items()},
+        "failed": list(failed),
+    }
+
+
+def _fmt(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if name in _PLAIN or name.startswith("autocorrelation"):
+        return f"{value:.3f}"
+    return f"{100 * value:.2f} %"
+
+
+def cell_title(key: str) -> str:
+    """A cell key as a title, c left out: ``"psi/c=0.5/exploration=boltzmann"`` → ``"Ψ (exploration=boltzmann)"``."""
+    algorithm, *parts = key.split("/")
+    extra = "/".join(p for p in parts if not p.startswith("c="))
+    return MODEL_TITLES.get(algorithm, algorithm) + (f" ({extra})" if extra else "")
+
+
+def _table(cells: Mapping[str, Mapping[str, Any]], text) -> list[str]:
+    head = "| statistic (better) | " + " | ".join(f"{cell_title(k)}, {c['n_seeds']} seeds" for k, c in cells.items())
+    lines = [head + " |", "|" + "---|" * (len(cells) + 1)]
+    for name in STATISTICS:
+        row = [text(name, cell["stats"][name]) for cell in cells.values()]
+        lines.append(f"| {name.replace('_', ' ')} ({BETTER[name]}) | " + " | ".join(row) + " |")
+    return lines
+
+
+def _interval(name: str, entry: Mapping[str, Any], value: str, ci: str) -> str:
+    if entry[value] is None:
+        return "—"
+    low, high = entry[ci]
+    return f"{_fmt(name, entry[value])} [{_fmt(name, low)}, {_fmt(name, high)}]"
+
+
+def markdown(summary: Mapping[str, Any]) -> str:
+    """``table1.md``: per c, the mean, the IQM (each with its 95 % interval) and P(improvement over the Note RNN)."""
+    cells = summary["cells"]
+    by_c: dict[str, dict[str, Any]] = {}
+    for key, cell in cells.items():
+        if key != NOTE_RNN:
+            by_c.setdefault(key.split("/")[1], {NOTE_RNN: cells[NOTE_RNN]})[key] = cell
+    s = summary["settings"]
+    parts = [
+        "# Table 1 across seeds\n",
+        f"Command: `{summary['command']}`  \nMachine: {summary['machine']}  \n"
+        f"Settings: {s['steps']:,} env steps per tuner, {s['melodies']:,} melodies scored per model and seed, "
+        f"{s['n_envs']} melodies in parallel; hyperparameters as docs/spec.md §6 unless set: "
+        f"{json.dumps(s['hyperparameters']) if s['hyperparameters'] else 'none set'}"
+        f"{', exploration ' + '/'.join(s['exploration']) if s['exploration'] else ''}.\n",
+        "Each column states its number of seeds (one trained model each; the Note RNN is sampled with each "
+        "seed's melody seed). Intervals: 95 % stratified bootstrap over seeds. IQM: mean of the middle 50 % of "
+        "seeds (the mean below 4 seeds). P(improvement): chance that a random seed of the model beats a random "
+        "seed of the Note RNN in the direction shown, ties ½. Fractions as docs/spec.md §7; mean log p(a|s) "
+        "under the Note RNN; mean rMT per note; KL per note in nats.\n",
+    ]
+    for c, group in by_c.items():
+        algorithms = {k: v for k, v in group.items() if k != NOTE_RNN}
+        parts += [f"## {c}: mean [95 % interval]\n", *_table(group, lambda n, e: _interval(n, e, "mean", "ci")), ""]
+        parts += [f"## {c}: IQM [95 % interval]\n", *_table(group, lambda n, e: _interval(n, e, "iqm", "iqm_ci")), ""]
+        poi = _table(algorithms, lambda n, e: "—" if e["p_improvement"] is None else f"{e['p_improvement']:.2f}")
+        parts += [f"## {c}: probability of improvement over the Note RNN\n", *poi, ""]
+        seeds = _table(group, lambda n, e: " / ".join(_fmt(n, v) for v in e["per_seed"]))
+        parts += [f"## {c}: per seed\n", *seeds, ""]
+    if summary["failed"]:
+        parts += ["## Failed trials\n", *(f"- {line}" for line in summary["failed"]), ""]
+    return "\n".join(parts)
+
+
+def write_report(out: str | Path, summary: Mapping[str, Any]) -> None:
+    """Write ``summary.json`` and ``table1.md`` into ``out``, atomically."""
+    out = Path(out)
+    with atomic_write(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
+    with atomic_write(out / "table1.md") as tmp:
+        tmp.write_text(markdown(summary), encoding="utf-8")
+
+
+__all__ = ["build_summary", "cell_title", "collect", "markdown", "scan", "write_report"]

@@ -1,0 +1,131 @@
+"""The trial function: train one cell's seeds, keep each model and its statistics under the sweep folder.
+
+For each seed of a :class:`~benchmarks.sweep.grid.TrialSpec` the trial builds the cell's trainer
+(``TRAINERS[algorithm](algorithm, "MelodyCompose-v0", n_envs=, seed=, env_kwargs={"c": c}, **hyperparameters)``),
+trains it with SB3's csv logger writing the training curves (``reward/log_prior``,
+``reward/music_theory`` … from :class:`agents.callbacks.TuningStatsCallback`) to ``progress.csv``,
+saves ``model.zip``, loads it back and scores it (:func:`benchmarks.sweep.scoring.score_model`).
+``stats.json`` is written last, atomically: a seed with that file is finished, and a rerun returns
+it without training. A seed interrupted before it restarts from scratch, so that its result is the
+same as an uninterrupted run's (a checkpoint does not hold the replay). The seed seeds everything:
+the env, exploration, replay sampling (the tuner's ``seed``) and the melodies scored (its melody seed).
+
+Seeds run one after the other inside a trial, each on one torch thread; a population trainer can
+later take a trial's seeds at once without changing the files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import configure
+
+from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
+from benchmarks.sweep.scoring import score_model
+from melody_env.atomic import atomic_write
+from melody_env.note_rnn import load_default_note_rnn
+from melody_env.threads import torch_threads
+
+Report = Callable[[float], None]
+STATS_FILE = "stats.json"
+MODEL_FILE = "model.zip"
+CURVE_FILE = "progress.csv"
+
+
+def seed_dir(out: str | Path, cell: str, seed: int) -> Path:
+    """Folder of one seed of one cell: ``out/trials/<cell key>/seed_<seed>`` (the key's ``/`` nest folders)."""
+    return Path(out) / "trials" / cell / f"seed_{seed}"
+
+
+def read_result(folder: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
+    """The finished result in ``folder``, ``None`` if there is none yet.
+
+    :raises ValueError: the folder holds a result of other settings (same cell, other steps, …).
+    """
+    path = folder / STATS_FILE
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text())
+    if result["identity"] != identity:
+        theirs, ours = result["identity"], identity
+        diff = ", ".join(f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} now" for k in ours if theirs.get(k) != ours[k])
+        raise ValueError(f"{folder} holds a run of other settings ({diff}); rerun with its flags or use another --out")
+    return result
+
+
+class _ReportProgress(BaseCallback):
+    """Calls ``report(fraction of this seed's steps)`` about every 5 % of the steps."""
+
+    def __init__(self, report: Report, total: int) -> None:
+        super().__init__()
+        self.report, self.total, self._next = report, total, 0
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self.report(min(self.num_timesteps / self.total, 1.0))
+            self._next = self.num_timesteps + max(self.total // 20, 1)
+        return True
+
+
+def _train(spec: TrialSpec, seed: int, folder: Path, report: Report) -> tuple[Any, float]:
+    """Train, save and reload one seed's model; return it and the training seconds."""
+    cls = TRAINERS[spec.algorithm]
+    tuner = cls(spec.algorithm, ENV_ID, n_envs=spec.n_envs, seed=seed, env_kwargs={"c": spec.c},
+                **spec.hyperparameters)  # fmt: skip
+    tuner.set_logger(configure(str(folder), ["csv"]))
+    start = time.perf_counter()
+    tuner.learn(spec.steps, callback=_ReportProgress(report, spec.steps))
+    tuner.dump_logs()  # the means since the last dump (a tiny budget may end before the first one)
+    seconds = time.perf_counter() - start
+    path = tuner.save(folder / MODEL_FILE)
+    return cls.load(path), seconds
+
+
+def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None = None) -> dict[str, Any]:
+    """Train (unless the Note RNN) and score one seed of ``spec``; return what its ``stats.json`` holds.
+
+    :param spec: the trial. :param seed: one of ``spec.seeds``.
+    :param out: the sweep folder.
+    :param report: called with the fraction of this seed's training done.
+    """
+    folder = seed_dir(out, spec.cell, seed)
+    identity = spec.identity(seed)
+    done = read_result(folder, identity)
+    if done is not None:
+        return done
+    folder.mkdir(parents=True, exist_ok=True)
+    with torch_threads(1):
+        reward_rnn = load_default_note_rnn()
+        model, train_seconds = reward_rnn, 0.0
+        if spec.algorithm != NOTE_RNN:
+            model, train_seconds = _train(spec, seed, folder, report or (lambda fraction: None))
+        start = time.perf_counter()
+        stats = score_model(model, reward_rnn, spec.melodies, seed)
+    result = {"cell": spec.cell, "identity": identity, "stats": stats, "train_seconds": train_seconds,
+              "score_seconds": time.perf_counter() - start}  # fmt: skip
+    with atomic_write(folder / STATS_FILE) as tmp:
+        tmp.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def run_trial(spec: TrialSpec, out: str | Path, report: Report | None = None) -> list[dict[str, Any]]:
+    """Run every seed of ``spec`` (finished ones are read back); ``report`` gets the trial's fraction done."""
+    results = []
+    n = len(spec.seeds)
+    for i, seed in enumerate(spec.seeds):
+        scaled = None if report is None else (lambda f, i=i: report((i + f) / n))
+        results.append(run_seed(spec, seed, out, scaled))
+    return results
+
+
+def pending(specs: list[TrialSpec], out: str | Path) -> list[TrialSpec]:
+    """The trials with a seed not yet finished in ``out`` (checks finished ones have the same settings)."""
+    return [s for s in specs if any(read_result(seed_dir(out, s.cell, x), s.identity(x)) is None for x in s.seeds)]
+
+
+__all__ = ["CURVE_FILE", "MODEL_FILE", "STATS_FILE", "pending", "read_result", "run_seed", "run_trial", "seed_dir"]
