@@ -86,6 +86,7 @@ _FORWARDED = {
     "reproduce": ("benchmarks.table1", "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page"),
     "demo": ("benchmarks.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
     "speed": ("benchmarks.speed", "the speed report (benchmarks/results/speed.md)"),
+    "sweep": ("benchmarks.sweep.cli", "train and score across seeds on Ray Tune: mean, IQM, intervals over seeds"),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
 }
 

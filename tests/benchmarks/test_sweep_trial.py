@@ -49,5 +49,5 @@ def test_seed_trains_once_and_is_read_back(tmp_path: Path) -> None:
     assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp
     assert pending([spec], tmp_path) == []
     longer = grid_trials(SweepConfig(algorithms=("psi",), seeds=1, steps=640, melodies=20, n_envs=32))[1]
-    with pytest.raises(ValueError, match="other settings.*steps 320 there, 640 now"):
+    with pytest.raises(ValueError, match=r"other settings.*steps 320 there, 640 now"):
         pending([longer], tmp_path)
