@@ -3,6 +3,10 @@
 Both act on *policy logits* (see :func:`agents.policies.policy_logits`): the greedy action is their
 argmax and the Boltzmann action a sample of their softmax. The action returned is the one taken, and
 the one the replay stores (the original stored the argmax even when it explored).
+
+The ε ramp spans a fraction of each ``learn`` call's budget, SB3's ``exploration_fraction``: the
+paper's 1.0 → 0.1 over the first 500,000 of 1,000,000 steps is a fraction of 0.5 (docs/spec.md §6),
+so every budget finishes exploring by half-way. ``exploration_steps`` fixes the ramp's length instead.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from torch import Tensor
 from melody_env.sampling import sample_logits
 
 EXPLORATION_MODES = ("egreedy", "boltzmann")
+DEFAULT_EXPLORATION_FRACTION = 0.5
 
 
 def linear_schedule(step: int, start: float, end: float, duration: int) -> float:
     """Value of a linear ramp from ``start`` (step 0) to ``end`` (step ``duration`` and after).
 
-    SPEC §6: ε goes from 1.0 to 0.1 over the first 500,000 environment steps.
+    docs/spec.md §6: ε goes from 1.0 to 0.1 over the first half of training (500,000 of 1,000,000 steps).
 
     :param step: environment steps taken so far (``num_timesteps``).
     :param start: value at step 0.
@@ -86,6 +91,36 @@ class Boltzmann:
         return sample_logits(logits, self.temperature, generator)
 
 
+def check_exploration_schedule(fraction: float | None, steps: int | None) -> tuple[float | None, int | None]:
+    """Return the ε ramp's ``(fraction, steps)`` if at most one is given and it is in range, else raise.
+
+    :param fraction: share of ``learn``'s ``total_timesteps`` in [0, 1] (``None``: 0.5 unless ``steps``).
+    :param steps: fixed ramp length in environment steps, >= 0 (``None``: use the fraction).
+    """
+    if fraction is not None and steps is not None:
+        raise ValueError(
+            f"pass exploration_fraction ({fraction}) or exploration_steps ({steps}), not both: the first scales "
+            "the ε ramp with each learn() budget, the second fixes its length"
+        )
+    number = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+    if fraction is not None and not (number and 0.0 <= fraction <= 1.0):
+        raise ValueError(f"exploration_fraction must be a number in [0, 1] (paper: 0.5), got {fraction!r}")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+        raise ValueError(f"exploration_steps must be an int >= 0, got {steps!r}")
+    return (None if fraction is None else float(fraction)), steps
+
+
+def exploration_duration(total_timesteps: int, fraction: float | None, steps: int | None) -> int:
+    """Length of the ε ramp: ``steps`` when given, else ``fraction`` (default 0.5) of ``total_timesteps``.
+
+    :param total_timesteps: the step count ``learn`` trains up to (SB3: including earlier steps when
+        ``reset_num_timesteps=False``).
+    """
+    if steps is not None:
+        return steps
+    return int((DEFAULT_EXPLORATION_FRACTION if fraction is None else fraction) * total_timesteps)
+
+
 def make_exploration(
     mode: str, initial_eps: float, final_eps: float, duration: int, temperature: float
 ) -> EpsilonGreedy | Boltzmann:
@@ -99,4 +134,13 @@ def make_exploration(
     raise ValueError(f"exploration must be one of {EXPLORATION_MODES}, got {mode!r}")
 
 
-__all__ = ["EXPLORATION_MODES", "Boltzmann", "EpsilonGreedy", "linear_schedule", "make_exploration"]
+__all__ = [
+    "DEFAULT_EXPLORATION_FRACTION",
+    "EXPLORATION_MODES",
+    "Boltzmann",
+    "EpsilonGreedy",
+    "check_exploration_schedule",
+    "exploration_duration",
+    "linear_schedule",
+    "make_exploration",
+]

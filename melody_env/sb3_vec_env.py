@@ -36,7 +36,8 @@ class MelodySB3VecEnv(VecEnv):
 
     Attributes are shared by all rows, so ``get_attr``/``env_method`` act once on the batched env and
     repeat the result per index; ``set_attr`` sets it on the batched env. ``seed(s)`` makes the next
-    ``reset`` seed row ``i`` with ``s + i``, like N single envs.
+    ``reset`` seed row ``i`` with ``s + i``, like N single envs. ``last_step_info`` is the batched env's
+    ``info`` of the last step (arrays of N rows, e.g. ``"log_prior"``), which agents read instead of N dicts.
     """
 
     def __init__(self, env: MelodyComposeVectorEnv | None = None, num_envs: int = 1, **kwargs: Any) -> None:
@@ -49,6 +50,7 @@ class MelodySB3VecEnv(VecEnv):
         self.venv = env.unwrapped
         super().__init__(self.venv.num_envs, self.venv.single_observation_space, self.venv.single_action_space)
         self._actions: np.ndarray | None = None
+        self.last_step_info: dict[str, np.ndarray] = {}
 
     def reset(self) -> VecEnvObs:
         """Start new melodies in every row (using the seeds and options set by ``seed``/``set_options``)."""
@@ -70,6 +72,7 @@ class MelodySB3VecEnv(VecEnv):
             raise RuntimeError("call step_async(actions) before step_wait()")
         actions, self._actions = self._actions, None
         obs, reward, terminated, truncated, info = self.venv.step(actions)
+        self.last_step_info = info
         infos = _rows(info, self.num_envs)
         for row, cut in zip(infos, (truncated & ~terminated).tolist(), strict=True):
             row["TimeLimit.truncated"] = cut  # as DummyVecEnv: a time-limit cut (never here) may bootstrap

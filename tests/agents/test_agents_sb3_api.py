@@ -78,7 +78,7 @@ def test_stop_on_max_episodes(make_env, note_rnn):
 
 
 def test_evaluate_policy_with_recurrent_state(make_env, note_rnn):
-    agent = RLTuner("g", make_env("g"), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("g", make_env("g"), note_rnn=note_rnn, seed=0, n_envs=1)
     rewards, lengths = evaluate_policy(
         agent, MelodySB3VecEnv(make_env("g", num_envs=2)), n_eval_episodes=4, return_episode_rewards=True, warn=False
     )
@@ -116,7 +116,7 @@ def test_save_load_round_trip_and_resume(make_env, note_rnn, tmp_path):
 
 
 class NaNAfter(VecEnvWrapper):
-    """Rewards turn NaN after ``steps`` vector steps."""
+    """Rewards, and the log p(a|s) the tuners take their reward from, turn NaN after ``steps`` vector steps."""
 
     def __init__(self, venv, steps):
         super().__init__(venv)
@@ -128,7 +128,11 @@ class NaNAfter(VecEnvWrapper):
     def step_wait(self):
         obs, rewards, dones, infos = self.venv.step_wait()
         self.count += 1
-        return obs, rewards * np.nan if self.count > self.steps else rewards, dones, infos
+        if self.count <= self.steps:
+            return obs, rewards, dones, infos
+        for info in infos:
+            info["log_prior"] = float("nan")
+        return obs, rewards * np.nan, dones, infos
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_state(make_env, note_rnn, tmp_path):
