@@ -86,7 +86,10 @@ def _key_table(report: dict) -> list[str]:
 
 
 def summary_lines(report: dict) -> list[str]:
-    """The ranking on the rule-free features, with the validation halves as the mark to reach."""
+    """The ranking on the rule-free features, with the validation halves as the mark to reach.
+
+    :param report: as :func:`write_report` takes it.
+    """
     halves = report["validation"]["features"]
     half_oa = sum(halves[n]["split_half"]["overlap_area"] for n in RULE_FREE) / len(RULE_FREE)
     half_kl = sum(halves[n]["split_half"]["kl_divergence"] for n in RULE_FREE) / len(RULE_FREE)
@@ -108,7 +111,10 @@ def summary_lines(report: dict) -> list[str]:
 
 
 def report_markdown(report: dict) -> str:
-    """The Markdown text of a report (see :func:`write_report`)."""
+    """The Markdown text of a report.
+
+    :param report: as :func:`write_report` takes it.
+    """
     s = report["settings"]
     lines = [
         "# Outside measures: the melodies against real held-out tunes",
