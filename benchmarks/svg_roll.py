@@ -3,7 +3,7 @@
 The page draws its own rolls, rather than showing the PNG files beside the samples, so that every roll
 on it covers the same pitches (:func:`shared_pitch_range`) with labels in the page's font, and shows
 the primer: the note each model was given before its melody (docs/spec.md §6). The primer is drawn in
-its own colour, left of a dashed line, one 16th long; it is not part of the melody, not played in the
+its own colour in a column left of a dashed line; it is not part of the melody, not played in the
 WAV and not scored. Time runs left to right in 16th notes, with a thin line per beat (4 steps) and a
 thick one per 4/4 bar (16 steps); pitch runs bottom (low) to top (high), with C rows tinted and
 black-key rows shaded. Hovering a note shows its name and steps.
@@ -31,13 +31,16 @@ ROW_PX = 6
 """Pixels per semitone."""
 LABEL_PX = 30
 """Width of the pitch labels on the left."""
+PRIMER_PX = 10
+"""Width of the primer column (wider than a step, so that it is easy to see; it is not played)."""
 GAP_PX = 6
 """Space between the primer column and the melody."""
 AXIS_PX = 14
 """Height of the bar labels under the roll."""
 
 COLOURS = {
-    "primer": "#2e9d5b",
+    "primer": "#8a8a8a",
+    "primer_onset": "#5a5a5a",
     "note": "#3465a4",
     "onset": "#cc4422",
     "c_row": "#e4e8f0",
@@ -93,7 +96,7 @@ def piano_roll_svg(melody: Sequence[int], low: int, high: int, primer: int | Non
     if low > high or outside:
         raise ValueError(f"pitch range {low}..{high} must hold every note (got {sorted(set(outside))}); widen it")
     steps, rows = len(melody), high - low + 1
-    x0 = LABEL_PX + STEP_PX + GAP_PX  # the melody's first step; the primer sits at LABEL_PX
+    x0 = LABEL_PX + PRIMER_PX + GAP_PX  # the melody's first step; the primer sits at LABEL_PX
     width, height = x0 + steps * STEP_PX + 1, rows * ROW_PX + AXIS_PX
     parts = []
     for pitch in range(low, high + 1):
@@ -115,7 +118,8 @@ def piano_roll_svg(melody: Sequence[int], low: int, high: int, primer: int | Non
     if primer is not None:
         y = (high - class_to_midi(primer)) * ROW_PX
         tip = f"primer {token_name(primer)}: given before the melody, not played"
-        parts.append(_rect(LABEL_PX, y, STEP_PX, ROW_PX, COLOURS["primer"], tip))
+        parts.append(_rect(LABEL_PX, y, PRIMER_PX, ROW_PX, COLOURS["primer"], tip))
+        parts.append(_rect(LABEL_PX, y, 2, ROW_PX, COLOURS["primer_onset"]))
     for pitch, start, end in notes:
         y, x = (high - pitch) * ROW_PX, x0 + start * STEP_PX
         tip = f"{pitch_name(pitch)}, step {start + 1}" + (f"–{end}" if end - start > 1 else "")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks.page import Sample, notes_text, write_listening_page
-from benchmarks.svg_roll import COLOURS, ROW_PX, piano_roll_svg, shared_pitch_range
+from benchmarks.svg_roll import COLOURS, PRIMER_PX, ROW_PX, piano_roll_svg, shared_pitch_range
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
@@ -95,8 +95,8 @@ def test_piano_roll_svg_draws_notes_and_primer_on_the_given_axis() -> None:
     # D4 (MIDI 62) is 9 rows below B4 (71): y = 9 * ROW_PX; held 3 steps (the 0 ends it).
     assert re.search(rf'<rect x="[\d.]+" y="{9 * ROW_PX}" width="20" height="{ROW_PX}" fill="{COLOURS["note"]}">'
                      r"<title>D4, step 1–3</title>", svg)  # fmt: skip
-    # The primer C4 (MIDI 60, bottom row: 11 rows below B4) sits left of the melody, one step wide.
-    assert f'y="{11 * ROW_PX}" width="7" height="{ROW_PX}" fill="{COLOURS["primer"]}"><title>primer C4' in svg
+    # The primer C4 (MIDI 60, bottom row: 11 rows below B4) sits in its own column left of the melody.
+    assert f'y="{11 * ROW_PX}" width="{PRIMER_PX}" height="{ROW_PX}" fill="{COLOURS["primer"]}"><title>primer C4' in svg
     with pytest.raises(ValueError, match=r"pitch range 60\.\.71 must hold every note \(got \[72\]\); widen it"):
         piano_roll_svg((26,), low=60, high=71)
 
