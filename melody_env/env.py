@@ -105,14 +105,14 @@ class MelodyComposeEnv(gym.Env):
     :param max_primer_length: the longest primer ``reset`` accepts, which bounds ``c`` (see
         Observation Space); ``None`` (default) = the longest that ``primer`` gives: 1 for ``"random"``,
         ``corpus_primer_steps`` for ``"corpus"``, the length of a fixed primer.
-    :param torch_threads: torch threads for the env's torch work (building the Reward RNN, loading a
-        checkpoint, every step), default 1 (:mod:`melody_env.threads`); ``None`` = torch's global
-        setting. The caller's ``torch.get_num_threads()`` is the same after every env call. One
-        thread is fastest for the 100-cell Reward RNN, and it keeps the process free of torch's
-        OpenMP pool, which does not survive ``fork``: a process that has used a pool forks workers
-        that deadlock in their first parallel region (e.g. ``gym.make_vec(...,
-        vectorization_mode="async")``). Loading a checkpoint (``NoteRNN.load``) always runs on one
-        thread.
+    :param torch_threads: torch threads for the env's torch work (building the Reward RNN, every
+        step), default 1 (:mod:`melody_env.threads`); ``None`` = torch's global setting. The caller's
+        ``torch.get_num_threads()`` is the same after every env call. One thread is fastest for the
+        100-cell Reward RNN, and it never enters a parallel region: torch's OpenMP thread pool does
+        not survive ``fork``, so a worker forked from a process that owns one deadlocks in its first
+        parallel region (e.g. ``gym.make_vec(..., vectorization_mode="async")`` after the parent ran
+        torch on its default threads). On one thread the env neither creates that pool in the parent
+        nor needs it in a worker. Loading a checkpoint (``NoteRNN.load``) always runs on one thread.
 
     ## Worker processes
 
