@@ -1,7 +1,8 @@
 """Training diagnostics as an SB3 callback: reward parts, each rule, KL to the prior, policy entropy.
 
 :class:`TuningStatsCallback` is added to every :meth:`agents.RLTuner.learn` call. At each vector step
-it averages, over the N melodies, what the env reports (log p(a|s), rMT and each rule's reward) and
+it averages, over the N melodies, what the env reports (log p(a|s), rMT and each rule's reward, read
+from the batched env's arrays when it has them, :func:`agents.vec_env.info_columns`) and
 what the tuner exposes in its locals (``logits``: the policy logits, ``log_prior``: log p(·|s)), and
 feeds SB3's logger with ``record_mean`` so each dump shows the mean since the previous one. A policy
 collapsing onto one melody shows as falling ``policy/entropy`` and rising ``policy/kl_to_prior``.
@@ -9,10 +10,10 @@ collapsing onto one melody shows as falling ``policy/entropy`` and rising ``poli
 
 from __future__ import annotations
 
-import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.policies import kl_and_entropy
+from agents.vec_env import info_columns
 
 RULE_PREFIX = "rules/"
 
@@ -26,9 +27,8 @@ class TuningStatsCallback(BaseCallback):
         record = self.logger.record_mean
         if infos and "log_prior" in infos[0]:
             keys = ["log_prior", "music_theory", *(k for k in infos[0] if k.startswith(RULE_PREFIX))]
-            for key in keys:
-                value = float(np.mean([info[key] for info in infos]))
-                record("reward/" + key.removeprefix(RULE_PREFIX), value)
+            for key, column in info_columns(self.training_env, infos, keys).items():
+                record("reward/" + key.removeprefix(RULE_PREFIX), float(column.mean()))
         kl, entropy = kl_and_entropy(self.locals["logits"], self.locals["log_prior"])
         record("policy/kl_to_prior", float(kl.mean()))
         record("policy/entropy", float(entropy.mean()))

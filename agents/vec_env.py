@@ -58,36 +58,37 @@ def algorithm_reward(algorithm: str, log_prior: np.ndarray, music_theory: np.nda
 def reward_parts(venv: VecEnv, infos: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     """``log p(a|s)`` and ``rMT`` of every melody at the step that returned ``infos``.
 
-    On a :class:`MelodySB3VecEnv` (under any ``VecEnvWrapper``) the batched env's own arrays of that
-    step are returned, without reading N dicts; a wrapper that rewrote the first row's values, or
-    ``infos`` of another step, fall back to reading ``infos``.
-
     :param venv: the env that was stepped. :param infos: the per-row ``info`` dicts that step returned.
-    :return: ``(log_prior, music_theory)``, (N,) float64 each.
+    :return: ``(log_prior, music_theory)``, (N,) float64 each (see :func:`info_columns`).
     :raises ValueError: ``infos`` lack the two keys (not a ``MelodyCompose-v0`` env).
+    """
+    columns = info_columns(venv, infos, ("log_prior", "music_theory"))
+    return columns["log_prior"], columns["music_theory"]
+
+
+def info_columns(venv: VecEnv, infos: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each of ``keys`` as an (N,) float64 array over the rows of ``infos``.
+
+    On a :class:`MelodySB3VecEnv` (under any ``VecEnvWrapper``) the batched env's own arrays of that
+    step are returned, without reading N dicts; if the first row of ``infos`` disagrees with them (a
+    wrapper rewrote it, or ``infos`` come from another step) they are read from ``infos``.
+
+    :raises ValueError: a row lacks one of ``keys``.
     """
     while isinstance(venv, VecEnvWrapper):
         venv = venv.venv
     if isinstance(venv, MelodySB3VecEnv) and infos:
-        step = venv.last_step_info
-        log_prior, music_theory = step.get("log_prior"), step.get("music_theory")
-        first = infos[0]
-        if (
-            log_prior is not None
-            and len(log_prior) == len(infos)
-            and first.get("log_prior") == log_prior[0]
-            and first.get("music_theory") == music_theory[0]
-        ):
-            return np.asarray(log_prior, dtype=np.float64), np.asarray(music_theory, dtype=np.float64)
+        step, first = venv.last_step_info, infos[0]
+        columns = {key: step.get(key) for key in keys}
+        if all(c is not None and len(c) == len(infos) and first.get(k) == c[0] for k, c in columns.items()):
+            return {key: np.asarray(column, dtype=np.float64) for key, column in columns.items()}
     try:
-        log_prior = np.fromiter((info["log_prior"] for info in infos), np.float64, len(infos))
-        music_theory = np.fromiter((info["music_theory"] for info in infos), np.float64, len(infos))
+        return {key: np.fromiter((info[key] for info in infos), np.float64, len(infos)) for key in keys}
     except KeyError as exc:
         raise ValueError(
             f"the env's step info has no {exc.args[0]!r}; RLTuner needs MelodyCompose-v0, whose info carries "
-            "'log_prior' and 'music_theory'"
+            "'log_prior', 'music_theory' and 'rules/<name>'"
         ) from exc
-    return log_prior, music_theory
 
 
 # ------------------------------------------------------------------------------------- env forms
@@ -229,6 +230,7 @@ __all__ = [
     "env_attribute",
     "env_melody_length",
     "env_note_rnn",
+    "info_columns",
     "melody_vector_env",
     "n_envs_for",
     "plain_melody_env",

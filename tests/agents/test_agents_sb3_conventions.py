@@ -12,7 +12,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
 from agents import GTuner, PsiTuner, QTuner, RLOnlyTuner, RLTuner
-from agents.vec_env import algorithm_reward, env_attribute, reward_parts
+from agents.vec_env import algorithm_reward, env_attribute, info_columns, reward_parts
 from melody_env.batch import MelodyBatch
 from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
@@ -51,6 +51,9 @@ def test_the_fast_path_reads_the_same_numbers_and_sees_wrappers(make_env):
     assert np.shares_memory(fast[0], venv.last_step_info["log_prior"])  # the env's own array
     slow = reward_parts(DummyVecEnv([lambda: make_env()]), infos)  # no arrays: read from the dicts
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    keys = ["rules/key", "rules/tonic"]
+    assert np.shares_memory(info_columns(venv, infos, keys)["rules/key"], venv.last_step_info["rules/key"])
+    assert info_columns(venv, infos, keys)["rules/tonic"].tolist() == [info["rules/tonic"] for info in infos]
     infos[0]["log_prior"] = float("nan")  # a wrapper that rewrote the info is seen
     assert np.isnan(reward_parts(venv, infos)[0][0])
     with pytest.raises(ValueError, match="'log_prior'"):
@@ -129,7 +132,9 @@ def test_n_envs_reports_the_truth_for_every_env_form(make_env, note_rnn):
     wrapped = gym.wrappers.TransformReward(make_env(), lambda r: 2 * r)  # kept: runs as it is, alone
     agent = RLTuner("q", wrapped, note_rnn=note_rnn)
     assert agent.n_envs == 1 and isinstance(agent.get_env(), DummyVecEnv)
-    assert RLTuner("q", None, note_rnn=note_rnn, n_envs=8).n_envs == 8
+    without_env = RLTuner("q", None, note_rnn=note_rnn, n_envs=8)
+    assert without_env.n_envs == 8
+    assert without_env.observation_space == gym.make("MelodyCompose-v0", checkpoint=note_rnn).observation_space
     for env, n in ((make_env(num_envs=3), 5), (wrapped, 4)):
         with pytest.raises(ValueError, match=f"n_envs={n}, but the env runs"):
             RLTuner("q", env, note_rnn=note_rnn, n_envs=n)
