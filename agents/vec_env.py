@@ -26,22 +26,21 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper
 
 from agents.policies import check_algorithm
+from agents.targets import REWARD_MODE, td_reward
 from melody_env.batch import MelodyBatch
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN
-from melody_env.reward import compose_reward
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules.tokens import NUM_CLASSES
 
 DEFAULT_N_ENVS = 64
-REWARD_MODE = {"q": "full", "psi": "full", "g": "rules", "rl_only": "rules"}
 _GYM_MAKE_WRAPPERS = (gym.wrappers.PassiveEnvChecker, gym.wrappers.OrderEnforcing)
 
 
 # ------------------------------------------------------------------------------------------ reward
 def algorithm_reward(algorithm: str, log_prior: np.ndarray, music_theory: np.ndarray, c: float) -> np.ndarray:
-    """The reward ``algorithm`` trains on (docs/spec.md §5).
+    """The reward ``algorithm`` trains on (docs/spec.md §5), in numpy (:func:`agents.targets.td_reward`).
 
     Q and Ψ: ``log p(a|s) + rMT / c`` (Eq. 3); G and RL-only: ``rMT / c`` (G uses the prior in its target
     and policy instead).
@@ -51,8 +50,7 @@ def algorithm_reward(algorithm: str, log_prior: np.ndarray, music_theory: np.nda
     :param c: the env's weight of the prior against the rules.
     :return: (N,) float64.
     """
-    mode = REWARD_MODE[check_algorithm(algorithm)]
-    return np.asarray(compose_reward(log_prior, music_theory, c, mode), dtype=np.float64)
+    return np.asarray(td_reward(check_algorithm(algorithm), log_prior, music_theory, c), dtype=np.float64)
 
 
 def reward_parts(venv: VecEnv, infos: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -223,7 +221,6 @@ def check_same_note_rnn(note_rnn: NoteRNN, venv: VecEnv) -> None:
 
 __all__ = [
     "DEFAULT_N_ENVS",
-    "REWARD_MODE",
     "algorithm_reward",
     "as_vec_env",
     "check_same_note_rnn",
