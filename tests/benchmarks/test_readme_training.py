@@ -21,10 +21,10 @@ def test_readme_training_example_beats_the_note_rnn(tmp_path, monkeypatch):
     assert BUDGET in code, "the README's budget changed: update BUDGET here"
     monkeypatch.chdir(tmp_path)  # the example saves q_tuner.zip in the working folder
     namespace: dict = {}
-    exec(code.replace(BUDGET, "tuner.learn(10_000"), namespace)
+    exec(code.replace(BUDGET, "tuner.learn(20_000"), namespace)
     tuner = namespace["tuner"]  # the tuner the example saved and loaded again
-    assert tuner.num_timesteps >= 10_000 and namespace["melodies"].shape == (8, 32)
+    assert tuner.num_timesteps >= 20_000 and namespace["melodies"].shape == (8, 32)
     prior = tuner.networks.reward_rnn
     note_rnn = compose_and_score(prior, prior, 500, seed=0).music_theory.mean()
     tuned = compose_and_score(tuner, prior, 500, seed=0).music_theory.mean()
-    assert tuned > note_rnn + 5.0, (tuned, note_rnn)  # mean rMT per note: about +1 against -11
+    assert tuned > note_rnn + 5.0, (tuned, note_rnn)  # mean rMT per note; seeds 0-3: +0.1 to +0.8 against -11.3
