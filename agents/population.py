@@ -23,9 +23,9 @@ from typing import Any
 
 import torch
 
-from agents.stacked import split, stacked_values
+from agents.stacked import stacked_values
 from agents.training_state import GoodState
-from agents.update import AdamState, StepSettings, gradient_step
+from agents.update import AdamState, Stack, StepSettings, gradient_step
 from melody_env.threads import torch_threads
 
 # Hyperparameters the lock-step needs equal across members (one gradient-step schedule, one Adam call).
@@ -64,7 +64,7 @@ class Population:
             raise ValueError("Population members need an env each (they step them separately)")
 
     # -------------------------------------------------------------------------------- stacking
-    def _stack(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, AdamState]:
+    def _stack(self) -> Stack:
         """Copy the members' weights and Adam state into ``(K, P)`` tensors and bind each member to its row."""
         tuners = self.tuners
         theta = torch.stack([t.networks.theta for t in tuners])
@@ -77,7 +77,7 @@ class Population:
         for k, tuner in enumerate(tuners):
             tuner.networks.bind(theta[k], target[k])
             tuner.adam = AdamState(adam.exp_avg[k], adam.exp_avg_sq[k], [adam.steps[k]])
-        return theta, target, torch.zeros_like(theta), adam
+        return Stack(theta, target, adam, tuners[0].networks.layout)
 
     # -------------------------------------------------------------------------------- learning
     def learn(
@@ -101,8 +101,9 @@ class Population:
         tuners = self.tuners
         callbacks = _per_member(callback, len(tuners))
         with torch_threads(tuners[0].torch_threads):
-            theta, target, grad, adam = self._stack()
-            good = GoodState(lambda: [theta, target, adam.exp_avg, adam.exp_avg_sq, *adam.steps])
+            stack = self._stack()
+            adam = stack.adam
+            good = GoodState(lambda: [stack.theta, stack.target, adam.exp_avg, adam.exp_avg_sq, *adam.steps])
             for tuner in tuners:
                 tuner.good_state = good
             settings = StepSettings(
@@ -116,33 +117,24 @@ class Population:
                 t._start_learn(total_timesteps, cb, reset_num_timesteps, tb_log_name, progress_bar)
                 for t, cb in zip(tuners, callbacks, strict=True)
             ]
-            layout = tuners[0].networks.layout
             while tuners[0].num_timesteps < tuners[0]._total_timesteps:
                 notes = torch.stack([t._notes() for t in tuners])  # (K, N)
                 h = torch.stack([t._state[0] for t in tuners])
                 c = torch.stack([t._state[1] for t in tuners])
-                values, (h1, c1) = stacked_values(split(theta, layout), notes, h, c)  # (K, N, A)
+                values, (h1, c1) = stacked_values(stack.params, notes, h, c)  # (K, N, A)
                 keep_going = [
                     t._act(values[k], (h1[k], c1[k]), hooks[k]) for k, t in enumerate(tuners)
                 ]  # every member steps, even after one asks to stop: lock-step
                 if not all(keep_going):
                     break
-                self._train(theta, target, grad, adam, settings, good)
+                self._train(stack, settings, good)
                 for tuner in tuners:
                     tuner._maybe_dump(log_interval)
             for hook in hooks:
                 hook.on_training_end()
         return tuners
 
-    def _train(
-        self,
-        theta: torch.Tensor,
-        target: torch.Tensor,
-        grad: torch.Tensor,
-        adam: AdamState,
-        settings: StepSettings,
-        good: GoodState,
-    ) -> None:
+    def _train(self, stack: Stack, settings: StepSettings, good: GoodState) -> None:
         """The gradient steps owed (the same number for every member), batched over the members."""
         tuners = self.tuners
         owed = [t._owed_gradient_steps() for t in tuners]
@@ -150,12 +142,13 @@ class Population:
         if steps == 0:
             return
         settings.c = torch.tensor([[t.c] for t in tuners], dtype=torch.float32)
+        settings.learning_rate = tuners[0].current_learning_rate
         batches = [t.replay_buffer.sample(t.batch_size, steps, t._generator) for t in tuners]
         fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
         stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
         for i in range(steps):
             batch = tuple(None if f is None else f[i] for f in fields)
-            stats[i] = gradient_step(theta, target, grad, adam, tuners[0].networks.layout, settings, batch)
+            stats[i] = gradient_step(stack, settings, batch)
         finite = torch.isfinite(stats).all(-1).all(0)  # (K,)
         if not finite.all():
             good.restore()

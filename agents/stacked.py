@@ -19,6 +19,7 @@ gate order is input, forget, cell, output.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import NamedTuple
 
 import torch
@@ -81,16 +82,28 @@ def bind(net: nn.Module, row: Tensor, layout: Layout) -> None:
         param.data = view[0]
 
 
-def lstm_step(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+@lru_cache(maxsize=8)
+def _eye(num_classes: int) -> Tensor:
+    return torch.eye(num_classes)
+
+
+def one_hot(notes: Tensor, num_classes: int) -> Tensor:
+    """``(..., num_classes)`` float32 one-hot rows of int64 ``notes``."""
+    return _eye(num_classes).index_select(0, notes.reshape(-1)).view(*notes.shape, num_classes)
+
+
+def lstm_step(params: list[Tensor], x: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """One LSTM step of K copies: ``(sigmoid of all gates, tanh of the cell gate, h1, c1)``.
 
-    :param params: :func:`split` views of the K copies. :param notes: ``(K, B)`` int64 previous notes.
+    The input enters as a one-hot batch, so that the K copies' input weights are read with one batched
+    product (no per-copy gather).
+
+    :param params: :func:`split` views of the K copies. :param x: ``(K, B, A)`` one-hot previous notes.
     :param h0: ``(K, B, H)``. :param c0: ``(K, B, H)``.
     """
     w_ih, w_hh, b_ih, b_hh = params[:4]
     hidden = w_hh.shape[2]
-    rows = torch.arange(notes.shape[0]).unsqueeze(1)
-    inputs = w_ih.transpose(1, 2)[rows, notes] + (b_ih + b_hh).unsqueeze(1)  # (K, B, 4H): W_ih one_hot(x) + b
+    inputs = torch.baddbmm((b_ih + b_hh).unsqueeze(1), x, w_ih.transpose(1, 2))  # (K, B, 4H): W_ih x + b
     gates = torch.baddbmm(inputs, h0, w_hh.transpose(1, 2))
     sig = torch.sigmoid(gates)
     cell_in = torch.tanh(gates[..., 2 * hidden : 3 * hidden])
@@ -99,11 +112,27 @@ def lstm_step(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tu
     return sig, cell_in, h1, c1
 
 
-def stacked_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    """All values ``(K, B, A)`` after one step of K copies, and their new state, like ``NoteRNN.step``."""
-    _, _, h1, c1 = lstm_step(params, notes, h0, c0)
+def head(params: list[Tensor], h1: Tensor) -> Tensor:
+    """All values ``(K, B, A)`` of the output layer on LSTM outputs ``h1 (K, B, H)``."""
     w_o, b_o = params[4:]
-    return torch.baddbmm(b_o.unsqueeze(1), h1, w_o.transpose(1, 2)), (h1, c1)
+    return torch.baddbmm(b_o.unsqueeze(1), h1, w_o.transpose(1, 2))
 
 
-__all__ = ["PARAMETER_NAMES", "Layout", "bind", "flatten", "lstm_step", "ordered_parameters", "split", "stacked_values"]
+def stacked_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """All values ``(K, B, A)`` after one step of K copies on ``notes (K, B)``, and the new state (``NoteRNN.step``)."""
+    _, _, h1, c1 = lstm_step(params, one_hot(notes, params[0].shape[2]), h0, c0)
+    return head(params, h1), (h1, c1)
+
+
+__all__ = [
+    "PARAMETER_NAMES",
+    "Layout",
+    "bind",
+    "flatten",
+    "head",
+    "lstm_step",
+    "one_hot",
+    "ordered_parameters",
+    "split",
+    "stacked_values",
+]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from agents.stacked import Layout, lstm_step, split, stacked_values
+from agents.stacked import Layout, head, lstm_step, one_hot, split
 from agents.targets import g_target, psi_target, q_target, td_reward
 
 CLIP_MODES = ("global", "per_tensor")
@@ -119,72 +119,81 @@ def td_targets(
     return targets
 
 
+class Stack:
+    """The ``(K, P)`` tensors of K agents — weights, target network, gradient buffer, Adam — and their views.
+
+    Built once per ``learn``; the tensors are updated in place, so the views stay valid.
+    """
+
+    def __init__(self, theta: Tensor, target: Tensor, adam: AdamState, layout: Layout) -> None:
+        self.theta, self.target, self.adam, self.layout = theta, target, adam, layout
+        self.grad = torch.zeros_like(theta)
+        self.params, self.target_params = split(theta, layout), split(target, layout)
+        self.grads = split(self.grad, layout)
+        self._adam_rows = [list(t.unbind(0)) for t in (theta, self.grad, adam.exp_avg, adam.exp_avg_sq)]
+
+    def adam_step(self, settings: StepSettings) -> None:
+        """Adam on every agent's row: the kernel of ``torch.optim.Adam(fused=True)``, one call for all K."""
+        torch._foreach_add_(self.adam.steps, 1)
+        torch._fused_adam_(
+            *self._adam_rows,
+            [],
+            self.adam.steps,
+            amsgrad=False,
+            lr=settings.learning_rate,
+            beta1=settings.betas[0],
+            beta2=settings.betas[1],
+            weight_decay=0.0,
+            eps=settings.eps,
+            maximize=False,
+        )
+
+
 @torch.no_grad()
-def gradient_step(
-    theta: Tensor,
-    target: Tensor,
-    grad: Tensor,
-    adam: AdamState,
-    layout: Layout,
-    settings: StepSettings,
-    batch: tuple[Tensor, ...],
-) -> Tensor:
+def gradient_step(stack: Stack, settings: StepSettings, batch: tuple[Tensor, ...]) -> Tensor:
     """One gradient step of K agents on ``(y − V(s, a; θ))²``, then θ⁻ ← lerp(θ⁻, θ, η).
 
-    :param theta: ``(K, P)`` online parameters, updated in place. :param target: ``(K, P)`` target network.
-    :param grad: ``(K, P)`` buffer the gradient is written to. :param adam: Adam's state, updated in place.
+    :param stack: the agents' tensors, updated in place.
     :param batch: ``(note, h, c, action, log_prior, music_theory, done, next_log_prior)``, each with leading
         dims ``(K, B)``; ``next_log_prior`` may be ``None`` when no agent runs G.
     :return: ``(K, 3)``: loss, gradient norm before clipping and mean value of the actions taken.
     """
     note, h0, c0, action, log_prior, music_theory, done, next_log_prior = batch
-    params = split(theta, layout)
-    rows = torch.arange(theta.shape[0]).unsqueeze(1).expand_as(action)
-    sig, cell_in, h1, c1 = lstm_step(params, note, h0, c0)
-    head_rows = params[4][rows, action]  # (K, B, H): W_o[a]
-    value = (h1 * head_rows).sum(-1) + params[5][rows, action]
-    next_values, _ = stacked_values(split(target, layout), action, h1, c1)  # (K, B, A) at s'
+    params, num_classes = stack.params, stack.params[0].shape[2]
+    x, taken = one_hot(note, num_classes), one_hot(action, num_classes)  # (K, B, A)
+    sig, cell_in, h1, c1 = lstm_step(params, x, h0, c0)
+    value = (head(params, h1) * taken).sum(-1)  # (K, B): V(s, a)
+    _, _, next_h, _ = lstm_step(stack.target_params, taken, h1, c1)
+    next_values = head(stack.target_params, next_h)  # (K, B, A) at s'
     error = value - td_targets(settings, log_prior, music_theory, next_values, next_log_prior, done)
-    _backward(params, split(grad, layout), (note, action, rows, h0, c0, sig, cell_in, h1, c1, head_rows), error)
-    norm = _clip_(grad, layout, settings)
-    torch._foreach_add_(adam.steps, 1)
-    torch._fused_adam_(
-        list(theta.unbind(0)),
-        list(grad.unbind(0)),
-        list(adam.exp_avg.unbind(0)),
-        list(adam.exp_avg_sq.unbind(0)),
-        [],
-        adam.steps,
-        amsgrad=False,
-        lr=settings.learning_rate,
-        beta1=settings.betas[0],
-        beta2=settings.betas[1],
-        weight_decay=0.0,
-        eps=settings.eps,
-        maximize=False,
-    )
-    target.lerp_(theta, settings.tau)
+    _backward(params, stack.grads, (x, taken, h0, c0, sig, cell_in, h1, c1), error)
+    norm = _clip_(stack.grad, stack.layout, settings)
+    stack.adam_step(settings)
+    stack.target.lerp_(stack.theta, settings.tau)
     return torch.stack([error.square().mean(-1), norm, value.mean(-1)], 1)
 
 
 def _backward(params: list[Tensor], grads: list[Tensor], cache: tuple[Tensor, ...], error: Tensor) -> None:
-    """Write ∂ mean(error²)/∂θ of each agent into ``grads`` (views of the ``(K, P)`` gradient buffer)."""
-    note, action, rows, h0, c0, sig, cell_in, h1, c1, head_rows = cache
+    """Write ∂ mean(error²)/∂θ of each agent into ``grads`` (views of the ``(K, P)`` gradient buffer).
+
+    Gathers and scatters by note are products with the one-hot batches ``x`` and ``taken``.
+    """
+    x, taken, h0, c0, sig, cell_in, h1, c1 = cache
     g_ih, g_hh, g_bih, g_bhh, g_o, g_bo = grads
     hidden = h1.shape[-1]
-    d_value = error * (2.0 / error.shape[-1])  # (K, B)
-    g_o.zero_().index_put_((rows, action), h1 * d_value.unsqueeze(-1), accumulate=True)
-    g_bo.zero_().index_put_((rows, action), d_value, accumulate=True)
+    d_taken = taken * (error * (2.0 / error.shape[-1])).unsqueeze(-1)  # (K, B, A): ∂L/∂values
+    torch.bmm(d_taken.transpose(1, 2), h1, out=g_o)
+    torch.sum(d_taken, 1, out=g_bo)
     tanh_c1 = torch.tanh(c1)
-    d_h1 = head_rows * d_value.unsqueeze(-1)
+    d_h1 = torch.bmm(d_taken, params[4])  # (K, B, H): ∂L/∂V · W_o[a]
     d_c1 = d_h1 * sig[..., 3 * hidden :] * (1.0 - tanh_c1 * tanh_c1)
     upstream = torch.cat([d_c1 * cell_in, d_c1 * c0, d_c1 * sig[..., :hidden], d_h1 * tanh_c1], dim=-1)
     local = sig * (1.0 - sig)
     local[..., 2 * hidden : 3 * hidden] = 1.0 - cell_in * cell_in
-    d_gates = upstream * local  # (K, B, 4H): ∂L/∂(pre-activations)
-    torch.bmm(d_gates.transpose(1, 2), h0, out=g_hh)
-    g_ih.zero_().transpose(1, 2).index_put_((rows, note), d_gates, accumulate=True)
-    torch.sum(d_gates, 1, out=g_bih)
+    d_gates = (upstream * local).transpose(1, 2)  # (K, 4H, B): ∂L/∂(pre-activations)
+    torch.bmm(d_gates, h0, out=g_hh)
+    torch.bmm(d_gates, x, out=g_ih)
+    torch.sum(d_gates, 2, out=g_bih)
     g_bhh.copy_(g_bih)
 
 
@@ -205,4 +214,4 @@ def _clip_(grad: Tensor, layout: Layout, settings: StepSettings) -> Tensor:
     return norm
 
 
-__all__ = ["CLIP_MODES", "AdamState", "StepSettings", "gradient_step", "td_targets"]
+__all__ = ["CLIP_MODES", "AdamState", "Stack", "StepSettings", "gradient_step", "td_targets"]

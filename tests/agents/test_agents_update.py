@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from agents.stacked import Layout, flatten, split, stacked_values
 from agents.targets import g_target, psi_target, q_target, td_reward
-from agents.update import AdamState, StepSettings, gradient_step
+from agents.update import AdamState, Stack, StepSettings, gradient_step
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 H, B = 12, 40  # more rows than classes: repeated notes and actions must accumulate
@@ -65,12 +65,12 @@ def _stacked_steps(nets, batches_per_agent, algorithms, cs, **kw):
     layout = Layout.of(nets[0][0])
     theta = torch.stack([flatten(n) for n, _ in nets])
     target = torch.stack([flatten(t) for _, t in nets])
-    adam = AdamState.zeros(len(nets), layout.size)
+    stack = Stack(theta, target, AdamState.zeros(len(nets), layout.size), layout)
     settings = StepSettings(algorithms=tuple(algorithms), c=torch.tensor(cs).reshape(-1, 1), **kw)
     for step in range(len(batches_per_agent[0])):
         fields = zip(*(b[step] for b in batches_per_agent), strict=True)
         batch = tuple(None if f[0] is None else torch.stack(f) for f in fields)
-        gradient_step(theta, target, torch.zeros_like(theta), adam, layout, settings, batch)
+        gradient_step(stack, settings, batch)
     return theta, target
 
 
