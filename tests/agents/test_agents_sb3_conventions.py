@@ -233,3 +233,5 @@ def test_continuing_training_spans_the_ramp_over_the_whole_run(make_env, note_rn
     assert loaded.num_timesteps == 80 and loaded.exploration_rate == pytest.approx(0.1)
     fixed = RLTuner("q", make_env(num_envs=4), note_rnn=note_rnn, seed=0, exploration_steps=400).learn(40)
     assert fixed.exploration_rate == pytest.approx(1.0 - 0.9 * 40 / 400)  # the explicit length holds
+    switched = RLTuner.load(fixed.save(tmp_path / "fixed"), exploration_fraction=0.25)  # replaces the saved steps
+    assert switched.exploration_steps is None and switched.exploration_fraction == 0.25
