@@ -51,6 +51,7 @@ from reward_rules.tokens import NUM_CLASSES
 KL_ALGORITHMS = ("ppo", "rloo")
 POLICIES = ("NoteRNNPolicy", "MultiInputLstmPolicy")  # one network; the second is sb3-contrib's name for it
 NOTES_PER_ROLLOUT = 2_048  # n_steps=None: whole melodies per row adding up to at least this (SB3 PPO's 2048)
+C_SETTINGS = frozenset({"c", "target_kl", "c_init", "c_horizon", "c_k_p"})
 _AS_Q = "q"  # agents.inference samples softmax(values) for "q": our "values" are the policy's logits
 _ENV_REWARD = "q"  # an id string's env is built with Q's reward, Eq. 3 (KLPPO itself reads info)
 
@@ -375,7 +376,8 @@ class KLPPO:
         """Rebuild an agent written by :meth:`save`.
 
         :param path: the file (``.zip`` may be omitted). :param env: env to continue training on, or ``None``.
-        :param overrides: hyperparameters to change (e.g. ``learning_rate``).
+        :param overrides: hyperparameters to change (e.g. ``learning_rate``; any of :data:`C_SETTINGS` starts c
+            afresh instead of continuing the saved c).
         :raises CheckpointError: missing, damaged or foreign file.
         """
         tensors, data = load_agent(path)
@@ -384,7 +386,10 @@ class KLPPO:
             kwargs = {**data["hyperparameters"], **data["settings"], **overrides}
             if "n_envs" not in overrides:  # a saved n_envs follows only to the forms it sizes
                 kwargs["n_envs"] = n_envs_for(env, kwargs["n_envs"])
-            note_rnn = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))
+            if overrides.get("c", "auto") != "auto" and "target_kl" not in overrides:
+                kwargs["target_kl"] = None  # a number for c fixes it: the saved target has no role
+            note_rnn = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))  # the frozen prior, as saved
+            note_rnn.load_state_dict({k.removeprefix("net.prior."): v for k, v in tensors.items() if "prior." in k})
             agent = cls(
                 data["policy"],
                 env,
@@ -397,11 +402,14 @@ class KLPPO:
                 raise ValueError(
                     f"the env writes {agent.melody_length}-note melodies, the agent {data['melody_length']}"
                 )
+            controller = agent.c_controller
             restore_kl_agent_state(agent, tensors, data)
+            if C_SETTINGS & set(overrides):  # c set anew by the caller, not continued from the file
+                agent.c_controller = controller
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not describe a KLPPO this code can rebuild ({exc})") from exc
         agent._good_state.capture()
         return agent
 
 
-__all__ = ["KLPPO", "KL_ALGORITHMS", "NOTES_PER_ROLLOUT", "POLICIES"]
+__all__ = ["C_SETTINGS", "KLPPO", "KL_ALGORITHMS", "NOTES_PER_ROLLOUT", "POLICIES"]

@@ -129,7 +129,7 @@ def _minibatch_step(agent: Any, rollout: Rollout, idx: Tensor, advantages: Tenso
     loss.backward()
     norms = [clip_grad_norm_(group, agent.max_grad_norm, foreach=True) for group in _parameter_groups(agent)]
     if not torch.isfinite(torch.stack([loss.detach(), *norms])).all():
-        _on_nan(agent, float(loss), [float(n) for n in norms])
+        _on_nan(agent, float(loss.detach()), [float(n) for n in norms])
     agent.optimizer.step()
     with torch.no_grad():
         clip_fraction = ((log_ratio_pg.exp() - 1).abs() > clip).float().mean()
