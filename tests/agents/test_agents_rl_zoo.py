@@ -3,11 +3,10 @@
 import sys
 
 import pytest
+import rl_zoo3.train
+import rl_zoo3.utils
 
 from agents import QTuner
-
-rl_zoo3_train = pytest.importorskip("rl_zoo3.train")
-rl_zoo3_utils = pytest.importorskip("rl_zoo3.utils")
 
 HYPERPARAMETERS = """\
 MelodyCompose-v0:
@@ -23,7 +22,7 @@ def test_rl_zoo3_train_entry_point(note_rnn, tmp_path, monkeypatch):
     checkpoint = note_rnn.save(tmp_path / "note_rnn")
     config = tmp_path / "rltuner_q.yml"
     config.write_text(HYPERPARAMETERS)
-    monkeypatch.setitem(rl_zoo3_utils.ALGOS, "rltuner_q", QTuner)
+    monkeypatch.setitem(rl_zoo3.utils.ALGOS, "rltuner_q", QTuner)
     monkeypatch.chdir(tmp_path)
     argv = ["train.py", "--algo", "rltuner_q", "--env", "MelodyCompose-v0", "--gym-packages", "melody_env",
             "-conf", str(config), "-f", str(tmp_path / "logs"), "--seed", "0", "--eval-freq", "32",
@@ -31,7 +30,7 @@ def test_rl_zoo3_train_entry_point(note_rnn, tmp_path, monkeypatch):
             # on the command line, the env arguments reach the evaluation env too (the file's reach training only)
             "--env-kwargs", f"checkpoint:'{checkpoint}'", "melody_length:8"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", argv)
-    rl_zoo3_train.train()
+    rl_zoo3.train.train()
     run = tmp_path / "logs" / "rltuner_q" / "MelodyCompose-v0_1"
     model = QTuner.load(run / "MelodyCompose-v0.zip")
     assert model.num_timesteps == 64 and model.algorithm == "q"
