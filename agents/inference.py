@@ -7,6 +7,9 @@ softmax(G + log p) for G (SPEC §7), or their argmax when greedy.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -16,6 +19,7 @@ from melody_env.sampling import sample_logits
 from reward_rules.tokens import FIRST_PITCH_CLASS, validate_melody
 
 State = tuple[np.ndarray, np.ndarray]
+Primer = str | os.PathLike | int | Sequence[int] | np.ndarray | Tensor | None
 
 
 def draw(logits: Tensor, temperature: float | str, generator: torch.Generator | None) -> Tensor:
@@ -71,13 +75,26 @@ def predict_actions(
     return actions, (h.numpy(), c.numpy())
 
 
-def _primer(n: int, primer: np.ndarray | Tensor | None, num_classes: int, generator: torch.Generator) -> Tensor:
-    if primer is None:  # one random note onset per melody, as the env primes (SPEC §6)
-        return torch.randint(FIRST_PITCH_CLASS, num_classes, (n,), generator=generator)
-    primer = torch.as_tensor(validate_melody(np.asarray(primer).reshape(-1), name="primer"))
-    if primer.shape[0] != n:
-        raise ValueError(f"primer must hold one note per melody ({n}), got {primer.shape[0]}")
-    return primer
+def primer_batch(n: int, primer: Primer, num_classes: int, generator: torch.Generator | None) -> Tensor:
+    """The ``(n, P)`` notes fed before composing ``n`` melodies.
+
+    :param primer: ``None`` (one random note onset per melody, classes 2..37, as the env primes,
+        SPEC §6), a note class, a 1-D sequence of classes (every melody primed with it) or a 2-D
+        ``(n, P)`` array (row i primes melody i). A file is read by :func:`compose`.
+    """
+    if primer is None:
+        return torch.randint(FIRST_PITCH_CLASS, num_classes, (n, 1), generator=generator)
+    tokens = torch.as_tensor(validate_melody(np.asarray(primer), name="primer"))
+    if tokens.ndim == 0:
+        tokens = tokens.reshape(1)
+    if tokens.ndim == 1:
+        tokens = tokens.unsqueeze(0).expand(n, -1)
+    if tokens.ndim != 2 or tokens.shape[0] != n or tokens.shape[1] < 1:
+        raise ValueError(
+            f"primer must be a note, a sequence of notes for every melody, or (n={n}, P) rows, "
+            f"got shape {tuple(np.shape(primer))}"
+        )
+    return tokens
 
 
 @torch.no_grad()
@@ -88,24 +105,45 @@ def compose(
     length: int,
     temperature: float | str = 1.0,
     generator: torch.Generator | None = None,
-    primer: np.ndarray | Tensor | None = None,
+    primer: Primer = None,
 ) -> np.ndarray:
     """Compose ``n`` melodies at once from the tuned policy (SPEC §7).
+
+    The primer's notes are fed first, in order, to the Q network (and, for G, to the Reward RNN,
+    whose log p(a|s) is part of the policy); they are not in the output. A MIDI/ABC file is read
+    with :func:`melody_env.encoding.read_primer`: transposed to C major / A minor (the key the tuners
+    were trained in) to prime, and the melodies are transposed back, so they continue in the file's key.
 
     :param n: number of melodies. :param length: notes per melody (32).
     :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.
     :param generator: torch generator for the primers and the draws.
-    :param primer: ``(n,)`` first notes fed before composing (not in the output); ``None``: random onsets.
+    :param primer: a MIDI/ABC file, a note, a sequence of notes for every melody, ``(n, P)`` rows,
+        or ``None`` for one random note onset per melody (see :func:`primer_batch`).
     :return: ``(n, length)`` int64 classes.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    prev = _primer(n, primer, networks.config.num_classes, generator)
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive int, got {length!r}")
+    shift = 0
+    if isinstance(primer, (str, os.PathLike)):
+        from melody_env.encoding import read_primer  # music21: imported only when a file is read
+
+        read = read_primer(primer)
+        primer, shift = read.tokens, read.shift
+    primers = primer_batch(n, primer, networks.config.num_classes, generator)
     q_state = prior_state = None
+    for t in range(primers.shape[1] - 1):
+        _, q_state, prior_state = _step(networks, algorithm, primers[:, t], q_state, prior_state)
+    prev = primers[:, -1]
     out = torch.empty(n, length, dtype=torch.long)
     for t in range(length):
         logits, q_state, prior_state = _step(networks, algorithm, prev, q_state, prior_state)
         prev = out[:, t] = draw(logits, temperature, generator)
+    if shift:
+        from melody_env.encoding import transpose_melody
+
+        return transpose_melody(out.numpy(), shift)
     return out.numpy()
 
 
@@ -136,4 +174,4 @@ def _step(networks: TunerNetworks, algorithm: str, prev: Tensor, q_state: tuple 
     return policy_logits(algorithm, values, log_prior), q_state, prior_state
 
 
-__all__ = ["compose", "draw", "next_note_probabilities", "predict_actions"]
+__all__ = ["Primer", "compose", "draw", "next_note_probabilities", "predict_actions", "primer_batch"]

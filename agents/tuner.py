@@ -33,7 +33,7 @@ from agents.backprop import backward_taken, forward_taken
 from agents.buffer import RecurrentReplayBuffer, ReplayBatch
 from agents.callbacks import TuningStatsCallback
 from agents.exploration import make_exploration
-from agents.inference import compose, next_note_probabilities, predict_actions
+from agents.inference import Primer, compose, next_note_probabilities, predict_actions
 from agents.policies import TunerNetworks, check_algorithm, policy_logits
 from agents.serialization import agent_state, load_agent, restore_agent_state, save_agent
 from agents.targets import g_target, psi_target, q_target
@@ -380,18 +380,27 @@ class RLTuner:
         )
 
     def generate(
-        self, n: int, temperature: float | str = 1.0, seed: int | None = None, primer: np.ndarray | None = None
+        self,
+        n: int,
+        temperature: float | str = 1.0,
+        seed: int | None = None,
+        primer: Primer = None,
+        length: int | None = None,
     ) -> np.ndarray:
         """Compose ``n`` melodies at once (SPEC §7): sample softmax(values / T) each step.
 
         :param n: number of melodies.
         :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.
         :param seed: seeds the primers and draws (``None``: the agent's generator).
-        :param primer: ``(n,)`` first notes (not part of the melodies); ``None``: random note onsets.
-        :return: ``(n, melody_length)`` int64 classes.
+        :param primer: notes fed first, not part of the melodies: a MIDI/ABC file (the melodies
+            continue in its key), a note or a sequence of notes priming every melody, ``(n, P)`` rows
+            (one per melody), or ``None`` for one random note onset each (:func:`agents.inference.compose`).
+        :param length: notes per melody (``None``: ``melody_length``, the length it was trained on).
+        :return: ``(n, length)`` int64 classes.
         """
         generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
-        return compose(self.networks, self.algorithm, n, self.melody_length, temperature, generator, primer)
+        length = self.melody_length if length is None else length
+        return compose(self.networks, self.algorithm, n, length, temperature, generator, primer)
 
     def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
         """The policy's next-note distribution along ``melody`` (paper Figure 4).

@@ -44,7 +44,7 @@ def compose(model: Model, n: int, length: int = 32, seed: int = 0, batch: int = 
         if isinstance(model, NoteRNN):
             parts.append(model.sample(len(p), length, primer=p, generator=generator).numpy())
         else:
-            parts.append(model.generate(len(p), temperature=1.0, seed=seed + 1 + start, primer=p.numpy()))
+            parts.append(model.generate(len(p), temperature=1.0, seed=seed + 1 + start, primer=p.numpy()[:, None]))
     return primers.numpy(), np.concatenate(parts)
 
 

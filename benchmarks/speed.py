@@ -1,4 +1,4 @@
-"""The speed report: every stage of the project timed side by side in one run; writes results/speed.md.
+"""The speed report: every stage of the project timed side by side in one run; writes runs/speed.md.
 
 1. Corpus encoding (SPEC §2): cold (a fresh temporary cache) and warm (the second load).
 2. ``MelodyCompose-v0``: the single env, the vector env of N = 256 melodies, the bare batched Reward
@@ -49,8 +49,8 @@ NOT_MEASURED = "original: reported figure, not measured here"
 
 @dataclass
 class Args:
-    out: str = str(RESULTS / "speed.md")
-    """Markdown report written here."""
+    out: str = "runs/speed.md"
+    """Markdown report written here (the committed report: --out benchmarks/results/speed.md)"""
     threads: int = 1
     """torch.set_num_threads for the run (the nets are tiny: one thread is fastest)."""
     repeats: int = 3

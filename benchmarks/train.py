@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from agents import RLTuner
-from benchmarks.args import parse_dataclass
+from agents.policies import ALGORITHMS
+from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, summarise
+from melody_env.threads import torch_threads
 
 
 @dataclass
@@ -46,6 +46,14 @@ class Args:
     """torch threads (the nets are tiny; one is fastest)"""
     verbose: int = 1
     """1: SB3 logger tables on stdout"""
+
+    def __post_init__(self) -> None:
+        require(self.algorithm in ALGORITHMS, "algorithm", f"one of {', '.join(ALGORITHMS)}", self.algorithm)
+        require(self.exploration in ("egreedy", "boltzmann"), "exploration", "egreedy or boltzmann", self.exploration)
+        for name in ("steps", "n_envs", "melodies", "torch_threads"):
+            require(getattr(self, name) >= 1, name, "a positive integer", getattr(self, name))
+        require(self.exploration_steps >= 0, "exploration_steps", "an integer >= 0", self.exploration_steps)
+        require(self.c > 0, "c", "a number > 0", self.c)
 
 
 def train(args: Args) -> Path:
@@ -80,8 +88,8 @@ def train(args: Args) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rl-tuner train``."""
     args = parse_dataclass(Args, argv, "rl-tuner train", __doc__.splitlines()[0])
-    torch.set_num_threads(args.torch_threads)
-    train(args)
+    with torch_threads(args.torch_threads):
+        train(args)
     return 0
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.args import parse_dataclass
-from melody_env.data import load_corpus
+from benchmarks.args import parse_dataclass, require
+from melody_env.data import extraction_rules, load_corpus
+from melody_env.threads import torch_threads
 from melody_env.training import NoteRNNTrainingResult, train_note_rnn
 
 
@@ -35,6 +36,12 @@ class Args:
 
     source: str = "music21"
     """corpus: 'music21' (the folk ABC collections music21 ships) or a folder of MIDI/ABC files"""
+    valid_fraction: float = 0.1
+    """share of the corpus's tunes held out for validation (at least one tune once there are two)"""
+    min_bars: float | None = None
+    """shortest melody kept from the corpus, in bars (default: 7 for MIDI files, 2 for ABC tunes)"""
+    min_pitches: int | None = None
+    """fewest distinct pitches a corpus melody must hold (default: 5)"""
     out: str = "runs/note_rnn/note_rnn"
     """checkpoint name; writes <out>.safetensors and <out>.json (the best validation loss)"""
     results: str = ""
@@ -67,6 +74,21 @@ class Args:
     """torch CPU threads (this small LSTM trains fastest on 1)"""
     progress: bool = True
     """show a progress bar"""
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "batch_size", "eval_every", "patience", "threads"):
+            require(getattr(self, name) >= 1, name, "a positive integer", getattr(self, name))
+        require(self.window >= 2, "window", "an integer >= 2", self.window)
+        require(0 <= self.skip_steps < self.window, "skip_steps", f"in [0, --window={self.window})", self.skip_steps)
+        require(0 < self.valid_fraction < 1, "valid_fraction", "in (0, 1)", self.valid_fraction)
+        require(0 <= self.start_fraction <= 1, "start_fraction", "in [0, 1]", self.start_fraction)
+        for name in ("learning_rate", "clip_norm"):
+            require(getattr(self, name) > 0, name, "a number > 0", getattr(self, name))
+        for name in ("l2", "max_seconds"):
+            require(getattr(self, name) >= 0, name, "a number >= 0", getattr(self, name))
+        require(self.min_bars is None or self.min_bars >= 0, "min_bars", "a number >= 0", self.min_bars)
+        pitches = self.min_pitches
+        require(pitches is None or pitches >= 1, "min_pitches", "a positive integer", pitches)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Args:
@@ -113,31 +135,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Train, save the best checkpoint with its metadata, write the report."""
     args = parse_args(argv)
     command = "python -m benchmarks.train_note_rnn " + shlex.join(sys.argv[1:] if argv is None else list(argv))
-    torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    corpus = load_corpus(args.source)
+    rules = extraction_rules(args.min_bars, args.min_pitches)
+    corpus = load_corpus(args.source, valid_fraction=args.valid_fraction, **rules)
     summary = {k: v for k, v in corpus.summary.items() if k not in ("cache", "cache_hit")}
     print(
         f"corpus: {len(corpus.train)} training, {len(corpus.valid)} validation melodies "
         f"({time.perf_counter() - t0:.0f} s)"
     )
-    result = train_note_rnn(
-        corpus,
-        iterations=args.iterations,
-        batch_size=args.batch_size,
-        window=args.window,
-        learning_rate=args.learning_rate,
-        clip_norm=args.clip_norm,
-        l2=args.l2,
-        skip_steps=args.skip_steps,
-        start_fraction=args.start_fraction,
-        eval_every=args.eval_every,
-        patience=args.patience,
-        max_seconds=args.max_seconds or None,
-        seed=args.seed,
-        checkpoint_path=args.out,
-        progress=args.progress,
-    )
+    with torch_threads(args.threads):
+        result = train_note_rnn(
+            corpus,
+            iterations=args.iterations,
+            batch_size=args.batch_size,
+            window=args.window,
+            learning_rate=args.learning_rate,
+            clip_norm=args.clip_norm,
+            l2=args.l2,
+            skip_steps=args.skip_steps,
+            start_fraction=args.start_fraction,
+            eval_every=args.eval_every,
+            patience=args.patience,
+            max_seconds=args.max_seconds or None,
+            seed=args.seed,
+            checkpoint_path=args.out,
+            progress=args.progress,
+        )
     metadata = {
         "command": command,
         "args": dataclasses.asdict(args),

@@ -142,7 +142,10 @@ class WindowSampler:
     ):
         kept = [np.asarray(m, dtype=np.int64) for m in melodies if len(m) >= skip_steps + 2]
         if not kept:
-            raise ValueError(f"no training melody has the {skip_steps + 2} steps needed for one counted target")
+            raise ValueError(
+                f"no training melody has the {skip_steps + 2} steps needed for one counted target "
+                "(skip_steps + 2); lower skip_steps (--skip-steps) or use longer melodies"
+            )
         if not 0.0 <= start_fraction <= 1.0:
             raise ValueError(f"start_fraction must be in [0, 1], got {start_fraction}")
         self.window, self.skip_steps, self.rng, self.start_fraction = window, skip_steps, rng, start_fraction
@@ -171,7 +174,10 @@ def validation_windows(melodies: Sequence[np.ndarray], window: int, skip_steps: 
     """
     kept = [np.asarray(m, dtype=np.int64) for m in melodies if len(m) >= skip_steps + 2]
     if not kept:
-        raise ValueError(f"no validation melody has the {skip_steps + 2} steps needed for one counted target")
+        raise ValueError(
+            f"no validation melody has the {skip_steps + 2} steps needed for one counted target "
+            "(skip_steps + 2); lower skip_steps (--skip-steps) or use longer melodies"
+        )
     flat, offsets, lengths = _concat(kept, window + 1)
     starts, ends = [], []
     for offset, length in zip(offsets, lengths, strict=True):
@@ -253,6 +259,7 @@ def train_note_rnn(
     :param model: a model to continue training instead of a new one.
     :param checkpoint_path: if given, the best model so far is saved there at each improvement.
     :param progress: show a tqdm progress bar.
+    :raises ValueError: for bad arguments, or a corpus whose training or validation split is empty.
     :raises TrainingDivergedError: on a NaN/inf loss or gradient norm; the checkpoint on disk keeps
         the best weights so far.
     """
@@ -267,6 +274,7 @@ def train_note_rnn(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if not 0 <= skip_steps < window:
         raise ValueError(f"skip_steps must be in [0, window={window}), got {skip_steps}")
+    _check_split(corpus)
     rng = np.random.default_rng(seed)
     sampler = WindowSampler(corpus.train, window, skip_steps, rng, start_fraction)
     valid = validation_windows(corpus.valid, window, skip_steps)
@@ -346,6 +354,24 @@ def train_note_rnn(
         opening_loss=best["opening"],
         stopped=stopped,
         history=history,
+    )
+
+
+def _check_split(corpus: MelodyCorpus) -> None:
+    """Refuse a corpus with an empty training or validation split, naming the setting that fixes it."""
+    n_train, n_valid = len(corpus.train), len(corpus.valid)
+    if n_valid and n_train:
+        return
+    side = "validation" if not n_valid else "training"
+    raise ValueError(
+        f"the corpus's {side} split is empty ({n_train} training, {n_valid} validation melodies); "
+        + (
+            "hold out more tunes with valid_fraction (rl-tuner train-note-rnn --valid-fraction 0.3; "
+            "Python: load_corpus(..., valid_fraction=0.3))"
+            if not n_valid
+            else "lower valid_fraction (--valid-fraction)"
+        )
+        + (" or add tunes (a single tune cannot be split)" if n_train + n_valid <= 1 else "")
     )
 
 

@@ -1,6 +1,7 @@
 """Corpus loading (SPEC §2) on tiny hand-made ABC and MIDI fixtures; tokens worked out by hand."""
 
 import shutil
+import zlib
 from pathlib import Path
 
 import music21
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import symusic
 
-from melody_env.data import Corpus, load_corpus, validation_mask
+from melody_env.data import Corpus, CorpusError, extraction_rules, load_corpus, validation_mask
 from melody_env.midi_extract import ExtractConfig, fold_octaves, major_key, transpose_to_c
 from reward_rules.tokens import C_MAJOR, token_name
 
@@ -111,9 +112,9 @@ def test_music21_folk_tune(tmp_path):
 
 def test_empty_or_missing_source_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match=r"no melody found in .*empty.*\.mid/\.midi/\.abc"):
+    with pytest.raises(CorpusError, match=r"no \.mid/\.midi/\.abc file under .*empty; pass a folder"):
         load_corpus(tmp_path / "empty", cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="neither 'music21' nor an existing folder"):
+    with pytest.raises(CorpusError, match="missing does not exist; pass 'music21' or an existing folder"):
         load_corpus(tmp_path / "missing", cache_dir=tmp_path)
 
 
@@ -178,3 +179,51 @@ def test_key_estimate_transpose_and_fold():
     np.testing.assert_array_equal(fold_octaves(np.array([84, 86, 88])), [60, 62, 64])
     # No octave shift fits more than one note; 0 is the most central, then 30 and 100 fold alone.
     np.testing.assert_array_equal(fold_octaves(np.array([30, 60, 100])), [54, 60, 76])
+
+
+def test_skipped_files_are_named_with_their_reason(midi_folder, tmp_path):
+    corpus = load_corpus(midi_folder, cache_dir=tmp_path, workers=1)
+    assert corpus.skipped == [
+        "chords.mid: polyphonic",
+        "drums.mid: empty",
+        "garbage.mid: unparsable",
+        "short.mid: too_short",
+    ]
+    assert load_corpus(midi_folder, cache_dir=tmp_path, workers=1).skipped == corpus.skipped  # kept in the cache
+    abc = load_corpus(FIXTURES, cache_dir=tmp_path, workers=1)
+    assert abc.skipped == ["tiny.abc#2: unparsable", "tiny.abc#3: too_few_pitches"]
+
+
+def test_extraction_minimums_can_be_lowered(midi_folder, tmp_path):
+    # short.mid is 3 bars: under MIDI's 7-bar minimum, kept with min_bars=3.
+    corpus = load_corpus(midi_folder, cache_dir=tmp_path, workers=1, **extraction_rules(min_bars=3))
+    assert "short.mid:0" in corpus.ids and "too_short" not in corpus.summary["skipped"]
+    rules = extraction_rules(min_pitches=2)
+    assert rules["midi_config"].min_bars == 7 and rules["abc_config"].min_bars == 2  # untouched
+    assert rules["midi_config"].min_unique_pitches == rules["abc_config"].min_unique_pitches == 2
+    assert len(load_corpus(FIXTURES, cache_dir=tmp_path, workers=1, **rules)) == 3  # the two-pitch tune too
+
+
+def test_no_melody_left_names_the_flag_to_change(tmp_path):
+    folder = tmp_path / "short"
+    folder.mkdir()
+    write_score(folder / "a.mid", [quarters(D_MAJOR)])  # 7 quarters: under 2 bars
+    (folder / "b.mid").write_bytes(b"corrupt")
+    with pytest.raises(CorpusError, match=r"skipped: \{.*'too_short': 1.*\}.*7 bars \(MIDI\).*--min-bars"):
+        load_corpus(folder, cache_dir=tmp_path)
+    assert len(load_corpus(folder, cache_dir=tmp_path, **extraction_rules(min_bars=1))) == 1
+    write_score(folder / "a.mid", [quarters([62, 64] * 16)])  # 8 bars of two pitches
+    with pytest.raises(CorpusError, match="5 distinct pitches: lower the minimum with --min-pitches"):
+        load_corpus(folder, cache_dir=tmp_path)
+
+
+def test_small_corpus_split_keeps_a_tune_on_each_side():
+    # crc32 % 10,000 of the tune ids: a.mid 401, b.mid 2817, c.mid 9009.
+    assert [zlib.crc32(t) % 10_000 for t in (b"a.mid", b"b.mid", b"c.mid")] == [401, 2817, 9009]
+    ids = ["b.mid:0", "a.mid:0", "a.mid:1"]
+    # 3 %: no tune under 300, so the lowest hash (a.mid) is held out; 50 %: both under 5,000, so the
+    # highest (b.mid) stays in training; 10 %: a.mid alone is under 1,000 anyway.
+    for fraction in (0.03, 0.5, 0.1):
+        assert validation_mask(ids, fraction).tolist() == [False, True, True]
+    assert validation_mask(["c.mid:0", "b.mid:0"], 0.3).tolist() == [False, True]  # 2817 < 3000: as hashed
+    assert not validation_mask(ids, 0.0).any() and not validation_mask(["a.mid:0"], 0.01).any()

@@ -8,11 +8,16 @@ import pytest
 import symusic
 
 from melody_env.encoding import (
+    MELODY_MARKER,
+    PRIMER_MARKER,
     melody_to_notes,
     melody_to_stream,
     notes_to_melody,
     read_melody,
+    read_primed,
+    read_primer,
     stream_to_melody,
+    transpose_melody,
     write_midi,
 )
 
@@ -129,3 +134,56 @@ def test_read_melody_bad_files(tmp_path):
         read_melody(garbage)
     with pytest.raises(ValueError, match="not a file"):
         read_melody(tmp_path / "missing.mid")
+
+
+def test_primer_is_written_before_the_melody_and_marked(tmp_path):
+    # Primer C4 (1 step) then G4 held 2 more; the melody holds G4 two steps, rests, plays D4.
+    primer, melody = np.array([14, 21, 1]), np.array([1, 1, 0, 16])
+    path = write_midi(melody, tmp_path / "p.mid", primer=primer)
+    np.testing.assert_array_equal(read_melody(path), [14, 21, 1, 1, 1, 0, 16])
+    got_primer, got_melody = read_primed(path)
+    np.testing.assert_array_equal(got_primer, primer)
+    np.testing.assert_array_equal(got_melody, melody)
+    score = symusic.Score(str(path))
+    assert len(score.tracks) == 1  # one line: the held G4 really sounds from step 1 to step 5
+    assert [(n.pitch, n.time * 4 // score.ticks_per_quarter, n.duration * 4 // score.ticks_per_quarter)
+            for n in score.tracks[0].notes] == [(60, 0, 1), (67, 1, 4), (62, 6, 1)]  # fmt: skip
+    markers = [(m.text, m.time * 4 // score.ticks_per_quarter) for m in score.markers]
+    assert markers == [(PRIMER_MARKER, 0), (MELODY_MARKER, 3)]
+
+
+def test_file_without_primer_reads_with_an_empty_primer(tmp_path):
+    primer, melody = read_primed(write_midi([14, 1, 0, 1], tmp_path / "m.mid"))
+    assert primer.tolist() == [] and melody.tolist() == [14, 1, 0, 1]
+    assert read_primed(FIXTURES / "tiny.abc")[0].tolist() == []
+
+
+def test_write_midi_takes_a_batch_one_file_per_row(tmp_path):
+    melodies = np.array([[14, 1, 16, 1], [21, 0, 1, 23]])
+    paths = write_midi(melodies, tmp_path / "x.mid", primer=np.array([[2], [37]]))
+    assert [p.name for p in paths] == ["x_000.mid", "x_001.mid"]
+    assert [read_primed(p)[0].tolist() for p in paths] == [[2], [37]]
+    np.testing.assert_array_equal(read_primed(paths[1])[1], melodies[1])
+    shared = write_midi(melodies, tmp_path / "y.mid", primer=[14, 1])  # a 1-D primer primes every row
+    assert [read_melody(p).tolist()[:2] for p in shared] == [[14, 1], [14, 1]]
+    with pytest.raises(ValueError, match=r"1-D \(one melody\) or 2-D"):
+        write_midi(np.zeros((2, 2, 2), dtype=np.int64), tmp_path / "z.mid")
+    with pytest.raises(ValueError, match=r"one row per melody \(2\), got 3 rows"):
+        write_midi(melodies, tmp_path / "z.mid", primer=np.ones((3, 1), dtype=np.int64))
+
+
+def test_transpose_melody_by_hand():
+    # +2: C4 (14) → D4 (16); B5 (37) + 2 = C#6, above the range → C#5 (27); holds and rests stay.
+    np.testing.assert_array_equal(transpose_melody([14, 1, 37, 0, 1], 2), [16, 1, 27, 0, 1])
+    # -3 on a batch: C3 (2) → A2, below the range → A3 (11); E4 (18) → C#4 (15).
+    np.testing.assert_array_equal(transpose_melody([[2, 18], [1, 0]], -3), [[11, 15], [1, 0]])
+
+
+def test_read_primer_in_d_major_transposes_to_c_and_back(tmp_path):
+    # D major scale in quarters, D4..D5: C# makes D the only major key holding all eight notes.
+    d_major = notes_to_melody([62, 64, 66, 67, 69, 71, 73, 74], range(0, 32, 4), range(4, 36, 4))
+    primer = read_primer(write_midi(d_major, tmp_path / "d.mid"))
+    assert primer.shift == 2 and primer.key == "D major / B minor"
+    np.testing.assert_array_equal(primer.original, d_major)
+    assert primer.tokens[::4].tolist() == [14, 16, 18, 19, 21, 23, 25, 26]  # C major from C4
+    np.testing.assert_array_equal(transpose_melody(primer.tokens, primer.shift), d_major)

@@ -1,11 +1,13 @@
 """WAV synthesis and piano rolls: sizes, pitches and colours checked against hand-worked numbers."""
 
+import sys
 import wave
 
 import numpy as np
 import pytest
+from gymnasium.error import DependencyNotInstalled
 
-from melody_env.listen import piano_roll, save_piano_roll, synthesize, write_wav
+from melody_env.listen import HUMAN_RENDER_MISSING, HumanRenderer, piano_roll, save_piano_roll, synthesize, write_wav
 
 
 def read_wav(path):
@@ -68,3 +70,58 @@ def test_piano_roll_range_option():
 def test_save_piano_roll_writes_png(tmp_path):
     path = save_piano_roll([14, 1, 16, 1, 18, 1, 0, 1], tmp_path / "roll.png", title="C D E")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_wav_plays_the_primer_first(tmp_path):
+    # Primer A4 for 4 steps, then the melody's 4 steps of rest: 8 steps at 120 qpm and 8000 Hz = 8000 frames.
+    (_, _, _, frames), samples = read_wav(write_wav([0, 1, 1, 1], tmp_path / "p.wav", 120, 8000, primer=[33, 1, 1, 1]))
+    assert frames == 8000
+    assert np.abs(samples[:3000]).max() > 0 and np.all(samples[4000:] == 0)
+    expected = np.round(synthesize([33, 1, 1, 1, 0, 1, 1, 1], 120, 8000) * 32767).astype("<i2")
+    np.testing.assert_array_equal(samples, expected)
+
+
+def test_batch_writers_write_one_file_per_row(tmp_path):
+    melodies = np.array([[14, 1, 1, 1], [16, 1, 0, 1]])
+    wavs = write_wav(melodies, tmp_path / "m.wav", sample_rate=8000)
+    pngs = save_piano_roll(melodies, tmp_path / "m.png", primer=[21])
+    assert [p.name for p in wavs] == ["m_000.wav", "m_001.wav"]
+    assert [p.name for p in pngs] == ["m_000.png", "m_001.png"]
+    assert read_wav(wavs[1])[1][:100].any() and pngs[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_piano_roll_shades_the_primer_and_greys_its_notes():
+    # Primer C4 (2 steps); the melody holds it 1 more step, then plays D4.
+    image = piano_roll([1, 16], cell_width=1, cell_height=1, primer=[14, 1])
+    assert image.shape == (36, 4, 3)
+    c4, d4, e4 = 83 - 60, 83 - 62, 83 - 64
+    grey, dark_grey, red = [150] * 3, [90] * 3, [204, 68, 34]
+    np.testing.assert_array_equal(image[c4, :3], [dark_grey, grey, grey])  # onset, then held into the melody
+    np.testing.assert_array_equal(image[d4, 3], red)  # the melody's own note keeps its colours
+    np.testing.assert_array_equal(image[e4, 0], (np.array([250, 250, 246]) * 0.85).astype(np.uint8))  # shaded
+    np.testing.assert_array_equal(image[e4, 3], [250, 250, 246])  # not shaded after the primer
+    np.testing.assert_array_equal(image[d4, 2], [190, 190, 190])  # the bar line is at the melody's start
+    np.testing.assert_array_equal(piano_roll([1, 16])[:, :8], piano_roll([0, 16])[:, :8])  # no primer: silence
+
+
+def test_human_renderer_without_pygame_names_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pygame", None)  # import pygame raises ImportError
+    with pytest.raises(DependencyNotInstalled, match=r'pip install "rl-tuner\[human\]"') as info:
+        HumanRenderer(fps=16 / 3)
+    assert info.value.args[0] == HUMAN_RENDER_MISSING and "\n" not in HUMAN_RENDER_MISSING
+
+
+def test_human_renderer_shows_frames(monkeypatch):
+    pygame = pytest.importorskip("pygame")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    window = HumanRenderer(fps=1000, scale=2)
+    frame = piano_roll([14, 1, 16], cell_width=2, cell_height=2)
+    window.show(frame)
+    window.show(frame)  # same window, same size
+    shown = pygame.surfarray.array3d(pygame.display.get_surface()).swapaxes(0, 1)
+    assert shown.shape == (frame.shape[0] * 2, frame.shape[1] * 2, 3)
+    np.testing.assert_array_equal(shown[::2, ::2], frame)
+    window.close()
+    assert not pygame.display.get_init()
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        HumanRenderer(fps=0)

@@ -209,7 +209,7 @@ def test_training_script_smoke(tmp_path, monkeypatch) -> None:
     import benchmarks.train_note_rnn as script
 
     monkeypatch.setattr(
-        script, "load_corpus", lambda source: SimpleNamespace(**vars(synthetic_corpus()), summary={"melodies": 48})
+        script, "load_corpus", lambda source, **_: SimpleNamespace(**vars(synthetic_corpus()), summary={"melodies": 48})
     )
     out = tmp_path / "nr"
     assert (
@@ -235,3 +235,13 @@ def test_training_script_smoke(tmp_path, monkeypatch) -> None:
     text = (tmp_path / "nr.md").read_text()
     assert "log perplexity" in text and "--iterations 4" in text and "0.2536" in text and "opening loss" in text
     assert loaded.metadata["args"]["start_fraction"] == 0.25
+
+
+def test_empty_validation_split_names_the_cause_and_the_flag() -> None:
+    corpus = synthetic_corpus()
+    with pytest.raises(ValueError, match=r"validation split is empty \(40 training, 0 validation.*--valid-fraction"):
+        train_note_rnn(SimpleNamespace(train=corpus.train, valid=[]), progress=False)
+    with pytest.raises(ValueError, match=r"training split is empty \(0 training, 1 validation.*single tune"):
+        train_note_rnn(SimpleNamespace(train=[], valid=corpus.valid[:1]), progress=False)
+    with pytest.raises(ValueError, match=r"no validation melody has the 10 steps.*lower skip_steps"):
+        train_note_rnn(SimpleNamespace(train=corpus.train, valid=[np.arange(2, 6)]), progress=False)
