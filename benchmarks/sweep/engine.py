@@ -1,7 +1,8 @@
 """Run a sweep's trials on Ray Tune: an embedded local Ray by default, or an existing cluster.
 
 Every trial asks Ray for one CPU (``tune.with_resources``) and runs on one torch thread, so a local
-Ray runs one trial per core. Tune keeps its experiment state and per-trial logs under
+Ray runs one trial per core; a worker process takes trial after trial (``reuse_actors``), so torch
+is imported once per core, not once per trial. Tune keeps its experiment state and per-trial logs under
 ``DIR/ray`` (its storage path; Ray's own session files, sockets and process logs stay in Ray's temp
 folder, where Unix socket paths fit their 107-byte limit). The results themselves are the trial
 folders under ``DIR/trials``, written by :mod:`benchmarks.sweep.trial`: a grid sweep hands Tune only
@@ -150,7 +151,14 @@ def _start_ray(address: str | None, cpus: int | None) -> bool:
         return False
     quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address or os.environ.get("RAY_ADDRESS"):
-        ray.init(address=address or os.environ["RAY_ADDRESS"], **quiet)
+        address = address or os.environ["RAY_ADDRESS"]
+        try:
+            ray.init(address=address, **quiet)
+        except ConnectionError as exc:
+            raise ValueError(
+                f"no Ray cluster answered at {address} ({exc}); check --address, and for a cluster with token "
+                "authentication (ray start's default) set RAY_AUTH_MODE=token here"
+            ) from exc
     else:
         ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
     return True
@@ -202,7 +210,9 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
 
         if specs:
             space = {"out": str(out), "spec": tune.grid_search([s.to_dict() for s in specs])}
-            names = tune.TuneConfig(trial_name_creator=_trial_name, trial_dirname_creator=_trial_name)
+            names = tune.TuneConfig(
+                trial_name_creator=_trial_name, trial_dirname_creator=_trial_name, reuse_actors=True
+            )
             tuner = tune.Tuner(
                 trainable, param_space=space, tune_config=names, run_config=run_config("grid", len(specs))
             )
@@ -211,10 +221,13 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
             if tune.Tuner.can_restore(storage / "optuna"):
                 tuner = tune.Tuner.restore(str(storage / "optuna"), trainable, resume_errored=True)
             else:
-                from ray.tune.search.optuna import OptunaSearch  # needs the optuna extra
+                import optuna  # the optuna extra
+                from ray.tune.search.optuna import OptunaSearch
+
+                optuna.logging.set_verbosity(optuna.logging.WARNING)
 
                 search = OptunaSearch(metric=config.metric, mode=config.mode, seed=0)
-                tune_config = tune.TuneConfig(search_alg=search, num_samples=config.samples)
+                tune_config = tune.TuneConfig(search_alg=search, num_samples=config.samples, reuse_actors=True)
                 space = {"out": str(out), **search_space(config)}
                 tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
                                    run_config=run_config("optuna", config.samples))  # fmt: skip

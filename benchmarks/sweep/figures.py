@@ -99,12 +99,14 @@ def plot_c_tradeoff(cells: Mapping[str, Mapping[str, Any]], path: str | Path) ->
         lp = [cell["stats"]["mean_log_prior"] for _, cell in points]
         mt = [cell["stats"]["mean_music_theory_reward"] for _, cell in points]
         dm = [cell["stats"]["distinct_melodies"] for _, cell in points]
-        label = f"{cell_title(name)} ({min(cell['n_seeds'] for _, cell in points)}+ seeds)"
+        counts = sorted({cell["n_seeds"] for _, cell in points})
+        seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+        label = f"{cell_title(name)} ({seeds} seeds)"
         x, y = [s["mean"] for s in mt], [s["mean"] for s in lp]
         xerr, yerr = np.array([_errors(s) for s in mt]).T, np.array([_errors(s) for s in lp]).T
         bar = axes[0].errorbar(x, y, xerr=xerr, yerr=yerr, marker="o", ms=4, capsize=2, label=label)
         for c, xy in zip(c_values, zip(x, y, strict=True), strict=True):
-            axes[0].annotate(f"c={c:g}", xy, fontsize=7, xytext=(3, 3), textcoords="offset points")
+            axes[0].annotate(f"c={c:.3g}", xy, fontsize=7, xytext=(3, 3), textcoords="offset points")
         axes[1].errorbar(c_values, [100 * s["mean"] for s in dm], yerr=100 * np.array([_errors(s) for s in dm]).T,
                          marker="o", ms=4, capsize=2, color=bar.lines[0].get_color(), label=label)  # fmt: skip
     if NOTE_RNN in cells:

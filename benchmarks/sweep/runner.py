@@ -50,7 +50,8 @@ def run_sweep(config: SweepConfig, command: str = "", write: Callable[[str], Non
     if config.search == "optuna":
         specs = [s for s in specs if s.algorithm == NOTE_RNN]
     todo = pending(specs, out)
-    write(f"[sweep] {len(specs)} trials, {len(specs) - len(todo)} finished before; results in {out}")
+    searched = f" of the Note RNN, then {config.samples} sampled by Optuna" if config.search == "optuna" else ""
+    write(f"[sweep] {len(specs)} trials{searched}, {len(specs) - len(todo)} finished before; results in {out}")
     start = time.perf_counter()
     failed: list[str] = []
     if todo or config.search == "optuna":
