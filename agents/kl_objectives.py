@@ -6,7 +6,11 @@ earns :func:`kl_penalised_reward` and the objective is the plain sum of rewards 
 per-token KL penalty of RLHF's PPO and RLOO, with ``1/c`` in the place of their KL coefficient β).
 
 All functions take whole melodies, ``(M, T)`` tensors whose row m is melody m and column t its note t,
-so the last note is terminal and nothing is bootstrapped.
+so the last note is terminal and nothing is bootstrapped. GAE is written here rather than taken from
+SB3's ``RolloutBuffer.compute_returns_and_advantage``: that buffer keeps flat ``(n_steps, n_envs)``
+transitions and samples minibatches of single transitions, while the LSTM needs minibatches of whole
+melodies; sb3-contrib's recurrent buffer stores every step's LSTM state and pads sequences, which
+fixed-length melodies run from their start do not need. Over ``(M, T)`` the recursion is a few lines.
 """
 
 from __future__ import annotations

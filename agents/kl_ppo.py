@@ -34,7 +34,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import configure_logger, safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.inference import compose, next_note_probabilities, predict_actions
+from agents.inference import Primer, compose, next_note_probabilities, predict_actions
 from agents.kl_checkpoint import check_kl_checkpoint, kl_agent_state, restore_kl_agent_state
 from agents.kl_control import make_c_controller
 from agents.kl_policy import KLActorCritic
@@ -322,18 +322,26 @@ class KLPPO:
             )
 
     def generate(
-        self, n: int, temperature: float | str = 1.0, seed: int | None = None, primer: np.ndarray | None = None
+        self,
+        n: int,
+        temperature: float | str = 1.0,
+        seed: int | None = None,
+        primer: Primer = None,
+        length: int | None = None,
     ) -> np.ndarray:
         """Compose ``n`` melodies at once from the policy (as :meth:`agents.RLTuner.generate`).
 
         :param n: number of melodies. :param temperature: softmax temperature; ``0`` or ``"greedy"``: argmax.
         :param seed: seeds the primers and draws (``None``: the agent's generator).
-        :param primer: ``(n,)`` first notes (not part of the melodies); ``None``: random note onsets.
-        :return: ``(n, melody_length)`` int64 classes.
+        :param primer: notes fed first, not part of the melodies (as :func:`agents.inference.compose` takes
+            them: a file, a note or sequence for every melody, ``(n, P)`` rows); ``None``: a random onset each.
+        :param length: notes per melody (``None``: the length it was trained on).
+        :return: ``(n, length)`` int64 classes.
         """
         generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
+        length = self.melody_length if length is None else length
         with torch_threads(self.torch_threads):
-            return compose(self.policy, _AS_Q, n, self.melody_length, temperature, generator, primer)
+            return compose(self.policy, _AS_Q, n, length, temperature, generator, primer)
 
     def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
         """π(·|s_t) along ``melody`` (paper Figure 4): row t given the primer and ``melody[:t]``, ``(T, 38)``."""
