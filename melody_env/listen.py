@@ -216,7 +216,7 @@ class HumanRenderer:
         pygame = self._pygame
         size = (frame.shape[1] * self.scale, frame.shape[0] * self.scale)
         if self._window is None:
-            pygame.init()
+            pygame.display.init()  # the display only: no audio device is opened
             pygame.display.set_caption(self.caption)
             self._clock = pygame.time.Clock()
         if self._window is None or self._window.get_size() != size:
@@ -231,7 +231,6 @@ class HumanRenderer:
         """Close the window (a later ``show`` opens a new one)."""
         if self._window is not None:
             self._pygame.display.quit()
-            self._pygame.quit()
             self._window = None
 
 
