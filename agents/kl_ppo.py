@@ -6,7 +6,7 @@ against a frozen reference (Ziegler et al. 2019; TRL's PPO and RLOO trainers):
 
 - every note earns ``rMT/c + log p(a|s) − log π(a|s)`` (:func:`agents.kl_objectives.kl_penalised_reward`),
   with ``log p(a|s)`` and ``rMT`` read from the env's ``info`` (so any ``reward_mode`` of the env works,
-  and the env's own ``c`` and reward are not used);
+  and the env's own reward is not used; c is the env's unless given);
 - ``algorithm="ppo"``: GAE(γ, λ) advantages from a value head, then PPO's clipped objective, per note;
 - ``algorithm="rloo"``: k melodies per primer, the melody return ``Σ_t r_t`` against the mean return of
   the other k − 1 (leave-one-out), and TRL's clipped objective on the melody's probability ratio. With
@@ -41,7 +41,7 @@ from agents.kl_policy import KLActorCritic
 from agents.kl_rollout import collect_rollout, grouped_vector_env
 from agents.kl_training import GoodState, init_callback, train_on_rollout
 from agents.serialization import load_agent, save_agent
-from agents.vec_env import as_vec_env, check_same_note_rnn, env_note_rnn, n_envs_for
+from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
 from melody_env.batch import observation_space
 from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig, load_default_note_rnn
@@ -63,11 +63,11 @@ class KLPPO:
         actor-critic of :class:`agents.kl_policy.KLActorCritic`; SB3's positional first argument.
     :param env: a ``MelodyCompose-v0`` env (``gym.make``: run as ``n_envs`` melodies with its settings), its
         Gymnasium vector env, an SB3 ``VecEnv`` of it, the id string (``n_envs`` melodies), or ``None``.
-        Any ``reward_mode``: the env's reward and ``c`` are not used (an id string's env reports Eq. 3,
-        which ``VecMonitor`` and ``EvalCallback`` show).
+        Any ``reward_mode``: the env's reward is not used (an id string's env reports Eq. 3, which
+        ``VecMonitor`` and ``EvalCallback`` show).
     :param algorithm: ``"ppo"`` or ``"rloo"``.
-    :param c: the weight of the prior against the rules (paper: 0.5), or ``"auto"`` to move it so that the
-        KL per note tracks ``target_kl`` (starting from ``c_init``).
+    :param c: the weight of the prior against the rules, or ``"auto"`` to move it so that the KL per note
+        tracks ``target_kl`` (starting from ``c_init``); ``None``: the env's ``c`` (paper and default: 0.5).
     :param target_kl: KL[π ‖ p] per note (nats) for ``c="auto"``. Unlike SB3's PPO it does not stop epochs early.
     :param c_init: where ``c="auto"`` starts. :param c_horizon: the controller's horizon H in notes.
     :param c_k_p: the controller's gain (Ziegler et al.: 0.1).
@@ -101,7 +101,7 @@ class KLPPO:
         env: Any = None,
         *,
         algorithm: str = "ppo",
-        c: float | str = 0.5,
+        c: float | str | None = None,
         target_kl: float | None = None,
         c_init: float = 0.5,
         c_horizon: float = 1_000,
@@ -142,7 +142,8 @@ class KLPPO:
             raise ValueError(
                 f"n_steps must be a positive int (a multiple of the melody length) or None, got {n_steps!r}"
             )
-        self.c_controller = make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
+        if c is not None:  # refuse a bad c or target_kl before building anything
+            make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
         self.policy_name, self.algorithm = policy, algorithm
         self.hyperparameters = {
             "c": c, "target_kl": target_kl, "c_init": float(c_init), "c_horizon": float(c_horizon),
@@ -159,6 +160,10 @@ class KLPPO:
         self.melody_length, self.n_steps = melody_length, n_steps
         if env is not None:
             self._set_env(env, n_envs, env_kwargs)
+        if c is None:  # the env's c, as RLTuner takes it
+            c = (env_attribute(self.env, "c") if self.env is not None else None) or 0.5
+            self.hyperparameters["c"] = c
+        self.c_controller = make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
         if note_rnn is None:
             note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
         elif not isinstance(note_rnn, NoteRNN):

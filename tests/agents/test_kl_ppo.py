@@ -3,6 +3,7 @@
 import csv
 import zipfile
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -83,6 +84,13 @@ def test_first_rollout_rewards_are_rules_over_c_and_sb3_keys_are_logged(make_env
     # before any update π = p: KL 0, and a melody's return is Σ rMT / c = 8 notes · mean rMT / 0.25
     assert abs(float(first["train/kl"])) < 1e-5 and float(first["train/c"]) == 0.25
     assert float(first["rollout/ep_rew_mean"]) == pytest.approx(8 * float(first["reward/music_theory"]) / 0.25, 1e-4)
+
+
+def test_c_is_the_envs_unless_given(note_rnn):
+    env = gym.make("MelodyCompose-v0", checkpoint=note_rnn, melody_length=8, c=0.25)
+    assert KLPPO(env=env, n_envs=2).c == 0.25
+    assert KLPPO(env=env, n_envs=2, c=1.0).c == 1.0
+    assert KLPPO(env=env, n_envs=2, c="auto", target_kl=0.1, c_init=2.0).c == 2.0
 
 
 def test_predict_carries_the_lstm_state_and_evaluate_policy_runs(make_env):
