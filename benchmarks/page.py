@@ -135,7 +135,11 @@ def _legend(low: int, high: int) -> str:
     swatch = '<span><i style="background:{}"></i>{}</span>'.format
     return (
         '<div class="legend">'
-        + swatch(COLOURS["primer"], "primer: the note the model was given before its melody (not played, not scored)")
+        + swatch(
+            COLOURS["primer"],
+            "primer: the note the model was given before its melody, held while the melody opens with holds"
+            " (not played, not scored)",
+        )
         + swatch(COLOURS["note"], "note, as long as it sounds")
         + swatch(COLOURS["onset"], "note start")
         + swatch(COLOURS["c_row"], "C rows")

@@ -3,10 +3,11 @@
 The page draws its own rolls, rather than showing the PNG files beside the samples, so that every roll
 on it covers the same pitches (:func:`shared_pitch_range`) with labels in the page's font, and shows
 the primer: the note each model was given before its melody (docs/spec.md §6). The primer is drawn in
-its own colour in a column left of a dashed line; it is not part of the melody, not played in the
-WAV and not scored. Time runs left to right in 16th notes, with a thin line per beat (4 steps) and a
-thick one per 4/4 bar (16 steps); pitch runs bottom (low) to top (high), with C rows tinted and
-black-key rows shaded. Hovering a note shows its name and steps.
+its own colour in a column left of a dashed line, and continues in that colour while the melody
+opens with holds (class 1: "the previous note goes on"), as the model read it. It is not part of the
+melody, not played in the WAV and not scored. Time runs left to right in 16th notes, with a thin
+line per beat (4 steps) and a thick one per 4/4 bar (16 steps); pitch runs bottom (low) to top
+(high), with C rows tinted and black-key rows shaded. Hovering a note shows its name and steps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from melody_env.encoding import melody_to_notes
 from reward_rules.tokens import (
     MAX_MIDI,
     MIN_MIDI,
+    NO_EVENT,
     STEPS_PER_BAR,
     STEPS_PER_QUARTER,
     class_to_midi,
@@ -74,6 +76,17 @@ def shared_pitch_range(melodies: Iterable[Sequence[int]], primers: Iterable[int 
     return max(low, MIN_MIDI), min(high, MAX_MIDI)
 
 
+def leading_holds(melody: Sequence[int]) -> int:
+    """Steps at the start of ``melody`` that are ``NO_EVENT`` (1): the primer's note goes on through them.
+
+    :param melody: 38-class tokens.
+    """
+    for step, token in enumerate(melody):
+        if token != NO_EVENT:
+            return step
+    return len(melody)
+
+
 def _rect(x: float, y: float, w: float, h: float, fill: str, title: str = "") -> str:
     tip = f"<title>{html.escape(title)}</title>" if title else ""
     return f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}">{tip}</rect>'
@@ -116,10 +129,13 @@ def piano_roll_svg(melody: Sequence[int], low: int, high: int, primer: int | Non
     sep = x0 - GAP_PX / 2
     parts.append(f'<line x1="{sep}" y1="0" x2="{sep}" y2="{rows * ROW_PX}" stroke="#777" stroke-dasharray="2 2"/>')
     if primer is not None:
-        y = (high - class_to_midi(primer)) * ROW_PX
+        y, held = (high - class_to_midi(primer)) * ROW_PX, leading_holds(melody)
         tip = f"primer {token_name(primer)}: given before the melody, not played"
         parts.append(_rect(LABEL_PX, y, PRIMER_PX, ROW_PX, COLOURS["primer"], tip))
         parts.append(_rect(LABEL_PX, y, 2, ROW_PX, COLOURS["primer_onset"]))
+        if held:
+            tip = f"primer {token_name(primer)} held into the melody (steps 1–{held}), not played"
+            parts.append(_rect(x0, y, held * STEP_PX - 1, ROW_PX, COLOURS["primer"], tip))
     for pitch, start, end in notes:
         y, x = (high - pitch) * ROW_PX, x0 + start * STEP_PX
         tip = f"{pitch_name(pitch)}, step {start + 1}" + (f"–{end}" if end - start > 1 else "")
@@ -134,4 +150,4 @@ def piano_roll_svg(melody: Sequence[int], low: int, high: int, primer: int | Non
     )
 
 
-__all__ = ["COLOURS", "piano_roll_svg", "pitch_name", "shared_pitch_range"]
+__all__ = ["COLOURS", "leading_holds", "piano_roll_svg", "pitch_name", "shared_pitch_range"]

@@ -227,7 +227,10 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
 
 
 def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
-    """Write the first ``count`` scored melodies as MIDI, WAV and piano roll; the page's samples, primers kept."""
+    """Write the first ``count`` scored melodies as MIDI, WAV (the melody alone) and piano roll (primer shaded).
+
+    :return: the page's samples, each with its primer.
+    """
     folder = out / "samples" / name
     folder.mkdir(parents=True, exist_ok=True)
     samples = []
@@ -235,7 +238,7 @@ def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
         stem = folder / f"{name}_{i}"
         write_midi(melody, stem.with_suffix(".mid"))
         write_wav(melody, stem.with_suffix(".wav"))
-        save_piano_roll(melody, stem.with_suffix(".png"), title=f"{MODEL_TITLES[name]} #{i}")
+        save_piano_roll(melody, stem.with_suffix(".png"), title=f"{MODEL_TITLES[name]} #{i}", primer=[primer])
         rel = stem.relative_to(out).as_posix()
         notes = tuple(int(t) for t in melody)
         samples.append(Sample(rel + ".wav", rel + ".mid", rel + ".png", melody=notes, primer=int(primer)))

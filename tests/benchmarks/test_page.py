@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 from benchmarks.page import Sample, notes_text, write_listening_page
-from benchmarks.svg_roll import COLOURS, PRIMER_PX, ROW_PX, piano_roll_svg, shared_pitch_range
+from benchmarks.svg_roll import (
+    COLOURS,
+    PRIMER_PX,
+    ROW_PX,
+    STEP_PX,
+    leading_holds,
+    piano_roll_svg,
+    shared_pitch_range,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
@@ -97,6 +105,11 @@ def test_piano_roll_svg_draws_notes_and_primer_on_the_given_axis() -> None:
                      r"<title>D4, step 1–3</title>", svg)  # fmt: skip
     # The primer C4 (MIDI 60, bottom row: 11 rows below B4) sits in its own column left of the melody.
     assert f'y="{11 * ROW_PX}" width="{PRIMER_PX}" height="{ROW_PX}" fill="{COLOURS["primer"]}"><title>primer C4' in svg
+    # A melody opening with holds continues the primer's note, drawn in the primer's colour: 2 steps.
+    held = piano_roll_svg((1, 1, 16), low=60, high=71, primer=14)
+    assert re.search(rf'y="{11 * ROW_PX}" width="{2 * STEP_PX - 1}" height="{ROW_PX}" fill="{COLOURS["primer"]}">'
+                     r"<title>primer C4 held into the melody \(steps 1–2\)", held)  # fmt: skip
+    assert "held into" not in svg and leading_holds((1, 1, 16)) == 2 and leading_holds((1, 1)) == 2
     with pytest.raises(ValueError, match=r"pitch range 60\.\.71 must hold every note \(got \[72\]\); widen it"):
         piano_roll_svg((26,), low=60, high=71)
 
