@@ -54,16 +54,28 @@ def progress_line(done: int, failed: int, running: int, total: int, fraction: fl
     return text + f"; {100 * fraction:.0f} % of the work; about {_minutes(left)} left"
 
 
+def trial_work(config: dict[str, Any]) -> float:
+    """The work of a trial, for the time left: env steps plus melodies scored, per seed.
+
+    Scoring a melody (32 notes) takes about as long as one env step of training (gradient steps
+    included), so the Note RNN's trials count for little and a tuner's mostly for its training.
+
+    :param config: the trial's Ray Tune config (a grid ``spec`` or an Optuna sample's ``base``).
+    """
+    part = config.get("spec") or config["base"]
+    return float(len(part["seeds"]) * (part["steps"] + part["melodies"]))
+
+
 class Progress(tune.Callback):
     """Prints :func:`progress_line` when a trial ends and at least every ``every`` seconds.
 
-    :param total: trials in this run. :param every: seconds between two lines while trials run.
-    :param write: where lines go.
+    :param total: trials in this run. :param total_work: their :func:`trial_work` summed.
+    :param every: seconds between two lines while trials run. :param write: where lines go.
     """
 
-    def __init__(self, total: int, every: float = 30.0, write: Write = print) -> None:
-        self.total, self.every, self.write = total, every, write
-        self.fraction: dict[str, float] = {}
+    def __init__(self, total: int, total_work: float, every: float = 30.0, write: Write = print) -> None:
+        self.total, self.total_work, self.every, self.write = total, total_work, every, write
+        self.work: dict[str, float] = {}  # trial id -> work done
         self.done: set[str] = set()
         self.failed: set[str] = set()
         self.start = self.last = time.monotonic()
@@ -71,22 +83,24 @@ class Progress(tune.Callback):
     def _line(self, trials: list) -> None:
         ended = self.done | self.failed
         running = sum(t.status == "RUNNING" and t.trial_id not in ended for t in trials)
-        fraction = sum(self.fraction.values()) / self.total
+        fraction = min(sum(self.work.values()) / self.total_work, 1.0)
         elapsed = time.monotonic() - self.start
         self.write(progress_line(len(self.done), len(self.failed), running, self.total, fraction, elapsed))
         self.last = time.monotonic()
 
+    def _ended(self, trial: Any, ids: set[str]) -> None:
+        ids.add(trial.trial_id)
+        self.work[trial.trial_id] = trial_work(trial.config)
+
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-        self.fraction[trial.trial_id] = float(result.get("fraction", 0.0))
+        self.work[trial.trial_id] = float(result.get("fraction", 0.0)) * trial_work(trial.config)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.done.add(trial.trial_id)
-        self.fraction[trial.trial_id] = 1.0
+        self._ended(trial, self.done)
         self._line(trials)
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.failed.add(trial.trial_id)
-        self.fraction[trial.trial_id] = 1.0
+        self._ended(trial, self.failed)
         self._line(trials)
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
@@ -203,9 +217,9 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
     try:
         trainable = tune.with_resources(tune_trial, {"cpu": 1})
 
-        def run_config(name: str, total: int) -> Any:
+        def run_config(name: str, total: int, work: float) -> Any:
             return tune.RunConfig(name=name, storage_path=str(storage), verbose=0,
-                                  callbacks=[Progress(total, write=write)],
+                                  callbacks=[Progress(total, work, write=write)],
                                   failure_config=tune.FailureConfig(max_failures=0))  # fmt: skip
 
         if specs:
@@ -214,7 +228,10 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
                 trial_name_creator=_trial_name, trial_dirname_creator=_trial_name, reuse_actors=True
             )
             tuner = tune.Tuner(
-                trainable, param_space=space, tune_config=names, run_config=run_config("grid", len(specs))
+                trainable,
+                param_space=space,
+                tune_config=names,
+                run_config=run_config("grid", len(specs), sum(trial_work({"spec": x.to_dict()}) for x in specs)),
             )
             failed += _fit(tuner)
         if config.search == "optuna":
@@ -230,7 +247,8 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
                 tune_config = tune.TuneConfig(search_alg=search, num_samples=config.samples, reuse_actors=True)
                 space = {"out": str(out), **search_space(config)}
                 tuner = tune.Tuner(trainable, param_space=space, tune_config=tune_config,
-                                   run_config=run_config("optuna", config.samples))  # fmt: skip
+                                   run_config=run_config("optuna", config.samples,
+                                                         config.samples * trial_work(space)))  # fmt: skip
             failed += _fit(tuner)
     finally:
         if started:
@@ -238,4 +256,13 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
     return failed
 
 
-__all__ = ["Progress", "progress_line", "run_on_ray", "sampled_spec", "search_space", "seed_means", "tune_trial"]
+__all__ = [
+    "Progress",
+    "progress_line",
+    "run_on_ray",
+    "sampled_spec",
+    "search_space",
+    "seed_means",
+    "trial_work",
+    "tune_trial",
+]

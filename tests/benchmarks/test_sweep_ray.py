@@ -9,7 +9,7 @@ import ray
 
 from benchmarks.sweep import SweepConfig, grid_trials, run_sweep
 from benchmarks.sweep.aggregate import STATISTICS
-from benchmarks.sweep.engine import progress_line
+from benchmarks.sweep.engine import progress_line, trial_work
 from benchmarks.sweep.trial import MODEL_FILE, STATS_FILE, run_seed, seed_dir
 
 
@@ -18,6 +18,7 @@ def test_progress_line_estimates_the_time_left() -> None:
     assert line == "[sweep] 3/10 trials done (1 failed), 2 running; 25 % of the work; about 3 min left"
     assert progress_line(0, 0, 2, 10, 0.0, 5.0).endswith("time left not known yet")
     assert progress_line(1, 0, 1, 2, 0.5, 30.0).endswith("about 30 s left")
+    assert trial_work({"spec": {"seeds": [0, 1], "steps": 100, "melodies": 10}}) == 220.0
 
 
 def test_tiny_sweep_on_local_ray(tmp_path: Path) -> None:

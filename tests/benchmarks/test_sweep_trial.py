@@ -48,6 +48,9 @@ def test_seed_trains_once_and_is_read_back(tmp_path: Path) -> None:
     assert run_seed(spec, 0, tmp_path) == first
     assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp
     assert pending([spec], tmp_path) == []
+    (folder / STATS_FILE).rename(folder / "kept.json")  # as if interrupted before the seed finished
+    assert pending([spec], tmp_path) == [spec]
+    (folder / "kept.json").rename(folder / STATS_FILE)
     longer = grid_trials(SweepConfig(algorithms=("psi",), seeds=1, steps=640, melodies=20, n_envs=32))[1]
     with pytest.raises(ValueError, match=r"other settings.*steps 320 there, 640 now"):
         pending([longer], tmp_path)
