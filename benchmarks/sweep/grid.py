@@ -62,7 +62,7 @@ def tuner_parameters(algorithm: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """Settings of one sweep (the CLI's flags). Defaults: SPEC §6 hyperparameters at a 200k-step budget.
+    """Settings of one sweep (the CLI's flags). Defaults: docs/spec.md §6 hyperparameters at a 200k-step budget.
 
     :param algorithms: trainers to run (keys of :data:`TRAINERS`).
     :param c: values of c, the weight of the rules in r = log p(a|s) + rMT/c (docs/spec.md §5).
@@ -133,6 +133,8 @@ class SweepConfig:
         bad_ranges = [k for k, (low, high) in self.ranges.items() if not low < high or (k == "c" and low <= 0)]
         if bad_ranges:
             raise ValueError(f"ranges of {', '.join(bad_ranges)} need low < high (and c > 0), e.g. --c 0.1:5")
+        if self.address is not None and self.cpus is not None:
+            raise ValueError("--cpus sizes the local Ray; a cluster (--address) has its own CPUs: drop one of them")
         if self.metric not in STATISTICS:
             raise ValueError(f"--metric must be one of {', '.join(STATISTICS)}, got {self.metric!r}")
         if self.mode not in ("max", "min"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ def cell_title(key: str) -> str:
     return MODEL_TITLES.get(algorithm, algorithm) + (f" ({extra})" if extra else "")
 
 
-def _table(cells: Mapping[str, Mapping[str, Any]], text) -> list[str]:
+def _table(cells: Mapping[str, Mapping[str, Any]], text: Callable[[str, Mapping[str, Any]], str]) -> list[str]:
     head = "| statistic (better) | " + " | ".join(f"{cell_title(k)}, {c['n_seeds']} seeds" for k, c in cells.items())
     lines = [head + " |", "|" + "---|" * (len(cells) + 1)]
     for name in STATISTICS:
@@ -120,7 +120,8 @@ def markdown(summary: Mapping[str, Any]) -> str:
         f"Settings: {s['steps']:,} env steps per tuner, {s['melodies']:,} melodies scored per model and seed, "
         f"{s['n_envs']} melodies in parallel; hyperparameters as docs/spec.md §6 unless set: "
         f"{json.dumps(s['hyperparameters']) if s['hyperparameters'] else 'none set'}"
-        f"{', exploration ' + '/'.join(s['exploration']) if s['exploration'] else ''}.\n",
+        f"{', exploration ' + '/'.join(s['exploration']) if s['exploration'] else ''}"
+        f"{', sampled by Optuna from ' + json.dumps(s['ranges']) if s.get('ranges') else ''}.\n",
         "Each column states its number of seeds (one trained model each; the Note RNN is sampled with each "
         "seed's melody seed). Intervals: 95 % stratified bootstrap over seeds. IQM: mean of the middle 50 % of "
         "seeds (the mean below 4 seeds). P(improvement): chance that a random seed of the model beats a random "

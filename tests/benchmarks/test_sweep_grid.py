@@ -68,6 +68,7 @@ def test_flags_become_a_config() -> None:
         (["--search", "random"], "--search"),
         (["--metric", "fun"], "--metric"),
         (["--bogus"], "--bogus"),
+        (["--address", "127.0.0.1:1", "--cpus", "2"], "--cpus"),
     ],
 )
 def test_bad_flags_print_one_line_and_exit_2(flags: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
