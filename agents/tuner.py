@@ -1,9 +1,11 @@
 """RLTuner: Q, Ψ, G learning and the RL-only baseline with Stable-Baselines3's API (SPEC §5, §6).
 
 ``RLTuner(algorithm, env, **hyperparameters)`` duck-types SB3's ``BaseAlgorithm`` (``learn``,
-``predict``, ``save``/``load``, ``get_env``, ``num_timesteps``, ``logger``, callbacks) without
-subclassing it: SB3's replay stores observations, while RL Tuner's stores the Q network's own LSTM
-state and trains one recurrent step from it (SPEC §5). Defaults are the paper's (SPEC §6).
+``predict``, ``save``/``load``, ``get_env``, ``num_timesteps``, ``logger``, callbacks, ``policy``,
+``get_parameters``/``set_parameters``) without subclassing it: SB3's replay stores observations, while
+RL Tuner's stores the Q network's own LSTM state and trains one recurrent step from it (SPEC §5).
+Defaults are the paper's (SPEC §6). :mod:`agents.algorithms` has the SB3-style constructors with the
+algorithm fixed (``QTuner(policy, env, ...)``), which rl-zoo3 can hold in its ``ALGOS``.
 
 Acting on N melodies at once: the Q network steps on (previous note, its LSTM state), the policy
 logits (Q, Ψ or G + log p) pick the notes through ε-greedy or Boltzmann exploration, the env returns
@@ -15,44 +17,81 @@ network (η = 0.01).
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import configure_logger, safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.backprop import backward_taken, forward_taken
-from agents.buffer import RecurrentReplayBuffer, ReplayBatch
+from agents.buffer import RecurrentReplayBuffer
 from agents.callbacks import TuningStatsCallback
-from agents.exploration import make_exploration
+from agents.exploration import (
+    Boltzmann,
+    EpsilonGreedy,
+    check_exploration_schedule,
+    exploration_duration,
+    make_exploration,
+)
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from agents.policies import TunerNetworks, check_algorithm, policy_logits
+from agents.kl_control import AdaptiveC, make_c_controller
+from agents.policies import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
+from agents.sb3_policy import (
+    RLTunerPolicy,
+    check_device,
+    check_policy,
+    learning_rate_schedule,
+    load_parameters,
+)
 from agents.serialization import agent_state, load_agent, restore_agent_state, save_agent
-from agents.targets import g_target, psi_target, q_target
-from agents.training_state import GoodState, NaNLossError
-from agents.vec_env import as_vec_env, env_melody_length, env_note_rnn
+from agents.training_state import NaNLossError
+from agents.update import CLIP_MODES, AdamState
+from agents.vec_env import (
+    DEFAULT_N_ENVS,
+    algorithm_reward,
+    as_vec_env,
+    check_same_note_rnn,
+    env_attribute,
+    env_melody_length,
+    env_note_rnn,
+    n_envs_for,
+    reward_parts,
+)
+from melody_env.batch import observation_space
 from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig, load_default_note_rnn
+from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads, torch_threads
+from reward_rules.tokens import NUM_CLASSES
 
 MaybeCallback = BaseCallback | list[BaseCallback] | Any | None
-REWARD_MODE = {"q": "full", "psi": "full", "g": "rules", "rl_only": "rules"}
 
 
 class RLTuner:
     """Tune a pretrained Note RNN with reinforcement learning (paper §3).
 
+    One env serves every algorithm: each takes the reward it needs from the env's ``info`` and ``c``
+    (docs/spec.md §5; :func:`agents.vec_env.algorithm_reward`), whatever the env's ``reward_mode``.
+
     :param algorithm: ``"q"`` (Eq. 4), ``"psi"`` (Eq. 11), ``"g"`` (Eq. 13) or ``"rl_only"``.
-    :param env: a ``MelodyCompose-v0`` env, its Gymnasium vector form, an SB3 ``VecEnv`` of it, the id
-        string (then ``n_envs`` melodies with the reward mode the algorithm needs), or ``None``.
-    :param learning_rate: Adam step size (SPEC §6: 1e-3).
+    :param env: the ``MelodyCompose-v0`` id string (``n_envs`` melodies), a single env from ``gym.make``
+        (turned into ``n_envs`` parallel melodies with its settings: Reward RNN, c, key, rules, melody
+        length, primer; the env object itself is not stepped), a single env under other wrappers (run
+        alone, n_envs 1), its Gymnasium vector form or an SB3 ``VecEnv`` (n_envs is their ``num_envs``),
+        or ``None``.
+    :param policy: the policy's name, SB3 style: ``"RLTunerPolicy"``, ``"MultiInputLstmPolicy"`` or
+        ``"MultiInputPolicy"``, all the recurrent Q network initialised from the Note RNN.
+    :param learning_rate: Adam step size (SPEC §6: 1e-3), or an SB3 schedule (a callable of the progress
+        remaining, 1 → 0) followed during ``learn``; ``save`` keeps its initial value.
     :param buffer_size: replay capacity in transitions (SPEC §6: 100,000).
     :param batch_size: transitions per gradient step (SPEC §6: 32).
     :param gamma: discount γ (SPEC §6: 0.5).
@@ -64,26 +103,52 @@ class RLTuner:
     :param exploration: ``"egreedy"`` (SPEC §6) or ``"boltzmann"`` (sample the policy).
     :param exploration_initial_eps: ε at step 0 (SPEC §6: 1.0).
     :param exploration_final_eps: ε after the ramp (SPEC §6: 0.1).
-    :param exploration_steps: length of the linear ε ramp in environment steps (SPEC §6: 500,000).
+    :param exploration_fraction: the linear ε ramp spans this share of each ``learn`` call's
+        ``total_timesteps`` (``None``: 0.5, the paper's 500,000 of 1,000,000 steps, docs/spec.md §6), so
+        every budget finishes exploring by half-way. With ``learn(n, reset_num_timesteps=False)`` the
+        share is of the total so far plus ``n`` (SB3's rule): continuing for more steps than were done
+        before raises ε again along the longer ramp.
+    :param exploration_steps: a fixed ramp length in environment steps instead (whatever the budget;
+        kept across ``learn`` calls); not together with ``exploration_fraction``.
     :param boltzmann_temperature: softmax temperature of Boltzmann exploration.
     :param note_rnn: the pretrained Note RNN (a model or a checkpoint path); ``None`` takes the env's
-        Reward RNN, else the shipped checkpoint.
-    :param n_envs: melodies in parallel when ``env`` is an id string.
+        Reward RNN, else the shipped checkpoint. With an env it must be the env's Reward RNN (same
+        weights), which gives the rewards and G's prior.
+    :param n_envs: melodies in parallel for an id string or a ``gym.make`` env (``None``: 64); with a
+        vector env ``None`` or its ``num_envs``. :attr:`n_envs` reports the env's.
     :param env_kwargs: extra arguments for ``gym.make_vec`` when ``env`` is an id string (e.g. ``c``).
+    :param policy_kwargs: SB3's policy arguments; only ``None`` or ``{}`` (the architecture is the Note
+        RNN's).
     :param nan_checkpoint_path: where to write the last good state if a loss turns NaN (``None``: only
         restore it in memory).
     :param tensorboard_log: tensorboard folder (``None``: none).
     :param verbose: 0 silent, 1 logs to stdout.
     :param seed: seeds the env, exploration, replay sampling and ``predict``.
-    :param torch_threads: if given, ``torch.set_num_threads`` (tiny nets run fastest on 1 thread).
+    :param device: ``"auto"`` or ``"cpu"`` (the networks run on the CPU).
+    :param torch_threads: torch threads inside ``learn`` and ``predict``, the caller's setting restored
+        after (tiny nets run fastest on 1); ``None``: torch's global setting.
+    :param c: the weight of the rules in the reward the tuner learns from (Eq. 3: ``log p + rMT / c``):
+        ``None`` takes the env's ``c`` (docs/spec.md §6: 0.5); a number fixes it; ``"auto"`` starts from the
+        env's and moves it so that the policy's KL to the prior per note tracks ``target_kl``
+        (:class:`agents.kl_control.AdaptiveC`). The replay keeps log p and rMT apart, so every batch uses
+        the current c. The env's own reward is not used.
+    :param target_kl: the KL per note (nats) that ``c="auto"`` tracks.
+    :param clip: ``"global"`` clips the gradient by its norm over all parameters; ``"per_tensor"`` clips each
+        parameter tensor to ``max_grad_norm`` separately, as the original implementation did.
+    :param bootstrap_last_note: ``True`` bootstraps from the state after the melody's last note, as the
+        original did; the default treats it as terminal (docs/spec.md §5).
     """
+
+    ALGORITHM: ClassVar[str | None] = None
+    """The algorithm a subclass fixes (:mod:`agents.algorithms`); ``None``: the first argument."""
 
     def __init__(
         self,
         algorithm: str,
         env: Any = None,
         *,
-        learning_rate: float = 1e-3,
+        policy: str | type = "RLTunerPolicy",
+        learning_rate: float | Callable[[float], float] = 1e-3,
         buffer_size: int = 100_000,
         batch_size: int = 32,
         gamma: float = 0.5,
@@ -94,60 +159,75 @@ class RLTuner:
         exploration: str = "egreedy",
         exploration_initial_eps: float = 1.0,
         exploration_final_eps: float = 0.1,
-        exploration_steps: int = 500_000,
+        exploration_fraction: float | None = None,
+        exploration_steps: int | None = None,
         boltzmann_temperature: float = 1.0,
         note_rnn: NoteRNN | str | os.PathLike | None = None,
-        n_envs: int = 64,
+        n_envs: int | None = None,
         env_kwargs: dict[str, Any] | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
         nan_checkpoint_path: str | os.PathLike | None = None,
         tensorboard_log: str | None = None,
         verbose: int = 0,
         seed: int | None = None,
-        torch_threads: int | None = None,
+        device: torch.device | str = "auto",
+        torch_threads: int | None = DEFAULT_TORCH_THREADS,
+        c: float | str | None = None,
+        target_kl: float | None = None,
+        clip: str = "global",
+        bootstrap_last_note: bool = False,
     ) -> None:
         self.algorithm = check_algorithm(algorithm)
+        self.policy_class = check_policy(policy, policy_kwargs)
+        self.device = check_device(device)
         for name, value in (("batch_size", batch_size), ("train_freq", train_freq), ("buffer_size", buffer_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if n_envs is not None and (isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1):
+            raise ValueError(f"n_envs must be a positive int, or None for the env's own (64 for an id), got {n_envs!r}")
+        exploration_fraction, exploration_steps = check_exploration_schedule(exploration_fraction, exploration_steps)
+        self.lr_schedule = learning_rate_schedule(learning_rate)
         self.hyperparameters = {
-            "learning_rate": float(learning_rate), "buffer_size": buffer_size, "batch_size": batch_size,
+            "learning_rate": self.lr_schedule(1.0), "buffer_size": buffer_size, "batch_size": batch_size,
             "gamma": float(gamma), "tau": float(tau), "train_freq": train_freq, "learning_starts": int(learning_starts),
             "max_grad_norm": float(max_grad_norm), "exploration": exploration,
             "exploration_initial_eps": float(exploration_initial_eps),
-            "exploration_final_eps": float(exploration_final_eps),
-            "exploration_steps": int(exploration_steps), "boltzmann_temperature": float(boltzmann_temperature),
-            "n_envs": int(n_envs), "seed": seed,
+            "exploration_final_eps": float(exploration_final_eps), "exploration_fraction": exploration_fraction,
+            "exploration_steps": exploration_steps, "boltzmann_temperature": float(boltzmann_temperature),
+            "n_envs": n_envs, "seed": seed,
         }  # fmt: skip
-        self.__dict__.update(self.hyperparameters)
-        self.exploration_strategy = make_exploration(
-            exploration, exploration_initial_eps, exploration_final_eps, exploration_steps, boltzmann_temperature
-        )
+        self.__dict__.update({k: v for k, v in self.hyperparameters.items() if k != "n_envs"})
+        self._n_envs = n_envs
+        self.current_learning_rate = self.lr_schedule(1.0)
+        self.exploration_strategy = self._exploration(0)
         self.nan_checkpoint_path = nan_checkpoint_path
         self.tensorboard_log = tensorboard_log
         self.verbose = verbose
-        if torch_threads is not None:
-            torch.set_num_threads(torch_threads)
+        self.torch_threads = check_torch_threads(torch_threads)
         self.env: VecEnv | None = None
         if env is not None:
-            self.env = as_vec_env(env, REWARD_MODE[self.algorithm], n_envs, env_kwargs, seed)
+            self.env = as_vec_env(env, self.algorithm, n_envs, env_kwargs, seed)
         if note_rnn is None:
             note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
-        elif not isinstance(note_rnn, NoteRNN):
-            note_rnn = NoteRNN.load(note_rnn)
+        else:
+            note_rnn = note_rnn if isinstance(note_rnn, NoteRNN) else NoteRNN.load(note_rnn)
+            if self.env is not None:
+                check_same_note_rnn(note_rnn, self.env)
         self.melody_length = env_melody_length(self.env) if self.env is not None else 32
         self.networks = TunerNetworks(note_rnn)
-        self._q_params = self.networks.q_params
-        self._grads = [torch.zeros_like(p) for p in self._q_params]
-        for param, grad in zip(self._q_params, self._grads, strict=True):
-            param.grad = grad  # filled in place by backward_taken at every gradient step
-        self.optimizer = torch.optim.Adam(self._q_params, lr=self.learning_rate, fused=True)
-        self._target_fn = {"q": q_target, "rl_only": q_target, "psi": psi_target}.get(self.algorithm)
+        fresh = AdamState.zeros(1, self.networks.layout.size)
+        self.adam = AdamState(fresh.exp_avg[0], fresh.exp_avg_sq[0], fresh.steps)
+        if clip not in CLIP_MODES:
+            raise ValueError(f"clip must be one of {CLIP_MODES}, got {clip!r}")
+        self.clip, self.bootstrap_last_note = clip, bool(bootstrap_last_note)
+        env_c = env_attribute(self.env, "c") if self.env is not None else None
+        env_c = 0.5 if env_c is None else env_c
+        self.c_controller = make_c_controller(env_c if c is None else c, target_kl, c_init=env_c)
         self.replay_buffer = RecurrentReplayBuffer(
             buffer_size, note_rnn.config.hidden_size, note_rnn.config.num_classes, store_prior=self.algorithm == "g"
         )
         self._generator = torch.Generator()
         self._generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ()).item()))
-        self._good_state = GoodState(self)
         self.num_timesteps = 0
         self._total_timesteps = 0
         self._episode_num = 0
@@ -157,6 +237,7 @@ class RLTuner:
         self._logger: Logger | None = None
         self._custom_logger = False
         self.ep_info_buffer: deque = deque(maxlen=100)
+        self._policy: RLTunerPolicy | None = None
 
     # --------------------------------------------------------------------------------- SB3 duck type
     @property
@@ -175,9 +256,18 @@ class RLTuner:
         """The training env as an SB3 ``VecEnv``."""
         return self.env
 
-    def set_env(self, env: Any) -> None:
-        """Train on ``env`` from now on (same forms as the constructor); the melodies in progress restart."""
-        self.env = as_vec_env(env, REWARD_MODE[self.algorithm], self.n_envs, None, self.seed)
+    def set_env(self, env: Any, force_reset: bool = True) -> None:
+        """Train on ``env`` from now on (same forms as the constructor); the melodies in progress restart.
+
+        Its number of melodies may differ from the previous env's (the replay holds single steps).
+
+        :param force_reset: accepted for SB3's signature; the melodies always restart.
+        :raises ValueError: its Reward RNN is not this tuner's.
+        """
+        venv = as_vec_env(env, self.algorithm, n_envs_for(env, self._n_envs), None, self.seed)
+        check_same_note_rnn(self.networks.reward_rnn, venv)
+        self.env = venv
+        self.melody_length = env_melody_length(venv)
         self._last_obs = None
 
     def get_vec_normalize_env(self) -> None:
@@ -185,9 +275,82 @@ class RLTuner:
         return None
 
     @property
+    def n_envs(self) -> int:
+        """Melodies composed in parallel: the env's ``num_envs`` (without an env, what it would get)."""
+        if self.env is not None:
+            return self.env.num_envs
+        return DEFAULT_N_ENVS if self._n_envs is None else self._n_envs
+
+    @property
+    def observation_space(self) -> spaces.Space:
+        """The env's observation space (without an env, ``MelodyCompose-v0``'s with one-note primers)."""
+        if self.env is not None:
+            return self.env.observation_space
+        return observation_space(self.networks.config.hidden_size, self.melody_length, 1)
+
+    @property
+    def action_space(self) -> spaces.Discrete:
+        """``Discrete(38)``: the next note class."""
+        return spaces.Discrete(NUM_CLASSES)
+
+    @property
+    def optimizer(self) -> AdamState:
+        """Adam's state (``state_dict``/``load_state_dict``), the moments of every parameter in one row."""
+        return self.adam
+
+    @property
+    def policy(self) -> RLTunerPolicy:
+        """The networks as an SB3 policy (``parameters()``, ``state_dict()``, ``predict``, ``optimizer``)."""
+        if self._policy is None or self._policy.networks is not self.networks:
+            self._policy = RLTunerPolicy(self)
+        return self._policy
+
+    def get_parameters(self) -> dict[str, dict]:
+        """SB3's parameter dicts: ``{"policy": networks' state dict, "policy.optimizer": Adam's}``."""
+        return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
+
+    def set_parameters(
+        self, load_path_or_dict: str | os.PathLike | dict[str, dict], exact_match: bool = True, device: str = "auto"
+    ) -> None:
+        """Load parameters (SB3 semantics) from :meth:`get_parameters` output or a file written by :meth:`save`.
+
+        :param load_path_or_dict: the dicts, or the path of a saved tuner (its networks and Adam's state).
+        :param exact_match: require both names and every tensor; ``False`` loads what is given.
+        :param device: ``"auto"`` or ``"cpu"``.
+        :raises ValueError: unknown names, or a Reward RNN other than the env's (the tuner is left as it was).
+        """
+        check_device(device)
+        params = load_path_or_dict
+        if not isinstance(params, dict):
+            params = RLTuner.load(params).get_parameters()
+        before = copy.deepcopy(self.get_parameters())
+        load_parameters(self, params, exact_match)
+        if self.env is not None:
+            try:
+                check_same_note_rnn(self.networks.reward_rnn, self.env)
+            except ValueError:
+                load_parameters(self, before, exact_match=True)
+                raise
+
+    @property
     def exploration_rate(self) -> float:
         """Current ε (ε-greedy) or temperature (Boltzmann)."""
         return self.exploration_strategy.rate(self.num_timesteps)
+
+    def _exploration(self, total_timesteps: int) -> EpsilonGreedy | Boltzmann:
+        """The exploration strategy of a ``learn`` call that trains up to ``total_timesteps`` steps."""
+        duration = exploration_duration(total_timesteps, self.exploration_fraction, self.exploration_steps)
+        return make_exploration(
+            self.exploration, self.exploration_initial_eps, self.exploration_final_eps, duration,
+            self.boltzmann_temperature,
+        )  # fmt: skip
+
+    def _update_learning_rate(self) -> None:
+        """Follow ``lr_schedule`` at the progress remaining, 1 → 0 over the ``learn`` call (SB3's rule)."""
+        progress_remaining = 1.0 - self.num_timesteps / self._total_timesteps
+        value = self.lr_schedule(progress_remaining)
+        self.current_learning_rate = value
+        self.logger.record("train/learning_rate", value)
 
     # ------------------------------------------------------------------------------------- learning
     def learn(
@@ -205,13 +368,28 @@ class RLTuner:
         :param callback: SB3 callback(s), run after each vector step.
         :param log_interval: dump the logger every this many finished melodies (``None``: never).
         :param tb_log_name: tensorboard run name.
-        :param reset_num_timesteps: ``False`` continues counters, ε schedule and melodies in progress.
+        :param reset_num_timesteps: ``False`` continues counters and melodies in progress; the ε ramp then
+            spans ``exploration_fraction`` of the steps so far plus ``total_timesteps`` (see the class docs).
         :param progress_bar: show SB3's progress bar.
         :raises NaNLossError: a loss or gradient became NaN/inf; the networks are restored to the last good
             state (also written to ``nan_checkpoint_path`` when set).
         """
-        if self.env is None:
-            raise ValueError("this RLTuner has no env; pass one to the constructor, set_env() or load(path, env=...)")
+        from agents.population import Population  # population.py drives RLTuner's own methods
+
+        population = Population([self])
+        population.learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
+        return self
+
+    # ------------------------------------------------------------- one member of a lock-step (population.py)
+    def _start_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback,
+        reset_num_timesteps: bool,
+        tb_log_name: str,
+        progress_bar: bool,
+    ) -> BaseCallback:
+        """The start of ``learn``: counters, schedules, env, logger and callbacks; returns the callback to run."""
         self.start_time = time.time_ns()
         if reset_num_timesteps:
             self.num_timesteps = self._episode_num = 0
@@ -220,25 +398,15 @@ class RLTuner:
             total_timesteps += self.num_timesteps
         self._total_timesteps = total_timesteps
         self._num_timesteps_at_start = self.num_timesteps
+        self.exploration_strategy = self._exploration(total_timesteps)
         if reset_num_timesteps or self._last_obs is None:
             self._reset_env()
         if not self._custom_logger:
             self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
         callback = self._init_callback(callback, progress_bar)
         callback.on_training_start(locals(), globals())
-        last_dump = self._episode_num
-        while self.num_timesteps < total_timesteps:
-            callback.on_rollout_start()
-            keep_going = self._rollout_step(callback)
-            callback.on_rollout_end()
-            if not keep_going:
-                break
-            self._train()
-            if log_interval is not None and self._episode_num // log_interval > last_dump // log_interval:
-                last_dump = self._episode_num
-                self.dump_logs()
-        callback.on_training_end()
-        return self
+        self._last_dump = self._episode_num
+        return callback
 
     def _init_callback(self, callback: MaybeCallback, progress_bar: bool) -> BaseCallback:
         if isinstance(callback, list):
@@ -260,29 +428,45 @@ class RLTuner:
         self._ep_return = np.zeros(n)
         self._ep_len = np.zeros(n, dtype=np.int64)
 
+    def _notes(self) -> torch.Tensor:
+        """(N,) int64: the note each melody played last (the Q network's next input)."""
+        return torch.as_tensor(self._last_obs["note"], dtype=torch.long).reshape(-1)
+
     @torch.no_grad()
-    def _rollout_step(self, callback: BaseCallback) -> bool:
-        """One vector step: act on every melody, step the env, store the transitions. False = stop."""
-        notes = torch.as_tensor(self._last_obs["note"], dtype=torch.long).reshape(-1)  # (N,)
+    def _act(self, values: torch.Tensor, next_state: tuple[torch.Tensor, torch.Tensor], callback: BaseCallback) -> bool:
+        """One vector step from the Q network's ``values (N, 38)``: act, step the env, store. False = stop."""
+        callback.on_rollout_start()
+        notes = self._notes()
         h, c = self._state
-        values, next_state = self.networks.values(notes, (h, c))  # (N, 38)
         log_prior = self._log_prior  # (N, 38) log p(·|s)
         logits = policy_logits(self.algorithm, values, log_prior)
         actions = self.exploration_strategy.select(logits, self.num_timesteps, self._generator)
         new_obs, rewards, dones, infos = self.env.step(actions.numpy())
         self.num_timesteps += self.env.num_envs
         callback.update_locals(locals())
-        if not callback.on_step():
+        keep_going = callback.on_step()
+        callback.on_rollout_end()
+        if not keep_going:
             return False
+        step_log_prior, music_theory = reward_parts(self.env, infos)
         next_log_prior = self.networks.log_prior(torch.as_tensor(new_obs["h"], dtype=torch.float32))
         done = torch.as_tensor(dones, dtype=torch.bool)
-        reward = torch.as_tensor(rewards, dtype=torch.float32)
-        self.replay_buffer.add(notes, h, c, actions, reward, done, next_log_prior if self.algorithm == "g" else None)
+        self.replay_buffer.add(
+            notes,
+            h,
+            c,
+            actions,
+            torch.as_tensor(step_log_prior, dtype=torch.float32),
+            torch.as_tensor(music_theory, dtype=torch.float32),
+            done,
+            next_log_prior if self.algorithm == "g" else None,
+        )
+        self._update_c(logits, log_prior)
         keep = (~done).to(torch.float32).unsqueeze(1)  # a finished melody restarts from the zero state
         self._state = (next_state[0] * keep, next_state[1] * keep)
         self._log_prior = next_log_prior  # new_obs holds the reset observation where done
         self._last_obs = new_obs
-        self._ep_return += rewards
+        self._ep_return += algorithm_reward(self.algorithm, step_log_prior, music_theory, self.c)
         self._ep_len += 1
         for i in np.flatnonzero(dones):
             self.ep_info_buffer.append({"r": float(self._ep_return[i]), "l": int(self._ep_len[i])})
@@ -291,54 +475,50 @@ class RLTuner:
         self._ep_len[dones] = 0
         return True
 
-    def _train(self) -> None:
-        """The gradient steps owed: one per ``train_freq`` environment steps since ``learning_starts``."""
+    def _update_c(self, logits: torch.Tensor, log_prior: torch.Tensor) -> None:
+        """Feed the policy's KL to the prior per note to the c controller (``c="auto"``); log both."""
+        if isinstance(self.c_controller, AdaptiveC):
+            kl = float(kl_and_entropy(logits, log_prior)[0].mean())
+            self.c_controller.update(kl, int(logits.shape[0]))
+            self.logger.record_mean("train/kl", kl)
+        self.logger.record("train/c", self.c)
+
+    @property
+    def c(self) -> float:
+        """The current weight of the rules (Eq. 3: reward ``log p + rMT / c``), fixed or adaptive."""
+        return self.c_controller.c
+
+    def _owed_gradient_steps(self) -> int:
+        """Gradient steps owed after this vector step: one per ``train_freq`` env steps after ``learning_starts``."""
+        self._update_learning_rate()
         if self.num_timesteps < self.learning_starts or len(self.replay_buffer) < self.batch_size:
-            return
+            return 0
         self._grad_credit += self.env.num_envs / self.train_freq
-        k = int(self._grad_credit)
-        if k == 0:
-            return
-        self._grad_credit -= k
-        batch = self.replay_buffer.sample(self.batch_size, k, self._generator)
-        stats = torch.empty(k, 3)  # loss, grad norm, mean value of the actions taken
-        for i in range(k):
-            stats[i] = self._gradient_step(batch, i)
-        if not torch.isfinite(stats).all():
-            self._on_nan(stats)
-        self._good_state.capture()
-        self._n_updates += k
+        steps = int(self._grad_credit)
+        self._grad_credit -= steps
+        return steps
+
+    def _record_updates(self, stats: torch.Tensor) -> None:
+        """Log ``stats (S, 3)`` (loss, grad norm, mean value of the actions taken) of S finite gradient steps."""
+        self._n_updates += stats.shape[0]
         mean = stats.mean(0)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record_mean("train/loss", float(mean[0]))
         self.logger.record_mean("train/grad_norm", float(mean[1]))
         self.logger.record_mean("train/q_mean", float(mean[2]))
 
-    @torch.no_grad()
-    def _gradient_step(self, batch: ReplayBatch, i: int) -> torch.Tensor:
-        """One step on ``(y − V(s, a; θ))²`` from the stored recurrent state, then θ⁻ ← lerp(θ⁻, θ, η).
+    def _maybe_dump(self, log_interval: int | None) -> None:
+        """Dump the logger when ``log_interval`` more melodies have finished since the last dump."""
+        if log_interval is not None and self._episode_num // log_interval > self._last_dump // log_interval:
+            self._last_dump = self._episode_num
+            self.dump_logs()
 
-        The gradient is written by hand (:mod:`agents.backprop`), the same numbers as autograd.
-        """
-        value, h1, c1, cache = forward_taken(self._q_params, batch.note[i], batch.h[i], batch.c[i], batch.action[i])
-        next_values = self.networks.target_values(batch.action[i], (h1, c1))  # (B, 38) at s'
-        if self.algorithm == "g":
-            y = g_target(batch.reward[i], next_values, batch.next_log_prior[i], batch.done[i], self.gamma)
-        else:
-            y = self._target_fn(batch.reward[i], next_values, batch.done[i], self.gamma)
-        error = value - y
-        backward_taken(self._q_params, cache, error * (2.0 / error.shape[0]), self._grads)  # ∂ mean(error²)
-        grad_norm = torch.nn.utils.clip_grad_norm_(self._q_params, self.max_grad_norm, foreach=True)
-        self.optimizer.step()
-        self.networks.soft_update(self.tau)
-        return torch.stack([error.square().mean(), grad_norm, value.mean()])
-
-    def _on_nan(self, stats: torch.Tensor) -> None:
-        self._good_state.restore()
+    def _nan_error(self, stats: torch.Tensor) -> NaNLossError:
+        """The error for non-finite ``stats``, after the networks were restored (written out when asked)."""
         where = ""
         if self.nan_checkpoint_path is not None:
             where = f"; the last good state was written to {self.save(self.nan_checkpoint_path)}"
-        raise NaNLossError(
+        return NaNLossError(
             f"{self.algorithm!r} training produced a non-finite loss or gradient (loss, grad norm, mean value per "
             f"step: {stats.tolist()}) after {self.num_timesteps} environment steps and {self._n_updates} gradient "
             f"steps. The networks were restored to the last good state{where}. Lower learning_rate, raise c, or "
@@ -375,9 +555,10 @@ class RLTuner:
         :param deterministic: argmax of the policy; otherwise sample it (softmax of Q / Ψ / G + log p).
         :return: ``(actions, state)``.
         """
-        return predict_actions(
-            self.networks, self.algorithm, observation, state, episode_start, deterministic, self._generator
-        )
+        with torch_threads(self.torch_threads):
+            return predict_actions(
+                self.networks, self.algorithm, observation, state, episode_start, deterministic, self._generator
+            )
 
     def generate(
         self,
@@ -415,8 +596,8 @@ class RLTuner:
         """Write the agent to one zip file of safetensors + JSON (no pickle); ``.zip`` is added without suffix.
 
         Holds the three networks, Adam's state, the random generator, counters and hyperparameters (not
-        the replay buffer or the env), so ``load`` + ``learn(reset_num_timesteps=False)`` continues the ε
-        schedule and the gradient-step ratio.
+        the replay buffer or the env), so ``load`` + ``learn(reset_num_timesteps=False)`` continues the
+        counters, the ε schedule (see :meth:`load`) and the gradient-step ratio.
         """
         return save_agent(path, *agent_state(self))
 
@@ -425,21 +606,39 @@ class RLTuner:
         """Rebuild an agent written by :meth:`save`.
 
         :param path: the file (``.zip`` may be omitted).
-        :param env: env to continue training on (same forms as the constructor), or ``None``.
-        :param overrides: hyperparameters to change (e.g. ``learning_rate``).
-        :raises CheckpointError: missing, damaged or foreign file.
+        :param env: env to continue training on (same forms as the constructor), or ``None``. Its Reward
+            RNN must be the saved one; a saved ``n_envs`` applies to an id string or a ``gym.make`` env.
+        :param overrides: hyperparameters to change (e.g. ``learning_rate``); ``exploration_fraction`` replaces
+            a saved ``exploration_steps`` and the other way round.
+        :raises CheckpointError: missing, damaged or foreign file, or another algorithm than the class fixes.
+        :raises ValueError: ``env``'s Reward RNN is not the saved one.
+
+        ``load`` + ``learn(n, reset_num_timesteps=False)`` continues the counters and the gradient-step
+        ratio; ε follows the ramp over ``exploration_fraction`` of the saved steps plus ``n`` (or the fixed
+        ``exploration_steps``), as in one ``learn`` call of that total.
         """
         tensors, data = load_agent(path)
+        algorithm = data.get("algorithm")
+        if cls.ALGORITHM is not None and algorithm != cls.ALGORITHM:
+            raise CheckpointError(
+                f"{path} holds a {algorithm!r} tuner, not {cls.ALGORITHM!r}; load it with RLTuner.load"
+            )
         try:
             kwargs = {**data["hyperparameters"], **data["settings"], **overrides}
-            agent = cls(data["algorithm"], env, note_rnn=NoteRNN(NoteRNNConfig(**data["note_rnn_config"])), **kwargs)
+            ramp = {"exploration_fraction", "exploration_steps"}
+            if len(ramp & set(overrides)) == 1:  # the ramp setting given replaces the saved one
+                kwargs.update(dict.fromkeys(ramp - set(overrides)))
+            kwargs["note_rnn"] = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))
+            agent = cls(algorithm, **kwargs) if cls.ALGORITHM is None else cls(**kwargs)
             restore_agent_state(agent, tensors, data)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not describe an RLTuner this code can rebuild ({exc})") from exc
-        if env is None:
-            agent.melody_length = data["melody_length"]
-        agent._good_state.capture()
+        agent.melody_length = data["melody_length"]
+        agent._total_timesteps = agent.num_timesteps
+        agent.exploration_strategy = agent._exploration(agent.num_timesteps)
+        if env is not None:
+            agent.set_env(env)
         return agent
 
 
-__all__ = ["REWARD_MODE", "RLTuner"]
+__all__ = ["RLTuner"]
