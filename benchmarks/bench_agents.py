@@ -108,6 +108,31 @@ def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool
     return best
 
 
+def population_throughput(k: int, num_envs: int, steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
+    """Env steps/s per agent of one Q agent alone and of K agents in one :class:`agents.Population`.
+
+    Best of ``repeats`` interleaved chunks of ``steps / repeats`` environment steps per agent, after a
+    warm-up of 20 vector steps; SPEC §6 settings, ``num_envs`` melodies per agent, seeds ``seed ..``.
+
+    :return: ``{"alone": per-agent steps/s, "population": per-agent steps/s}``.
+    """
+    from agents.population import Population
+
+    alone = build_tuner(num_envs, seed)
+    members = [RLTuner("q", "MelodyCompose-v0", n_envs=num_envs, seed=seed + i) for i in range(k)]
+    Population(members).learn(20 * num_envs)
+    chunk = max(1, steps // repeats)
+    best = {"alone": 0.0, "population": 0.0}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        alone.learn(chunk, reset_num_timesteps=False)
+        best["alone"] = max(best["alone"], chunk / (time.perf_counter() - start))
+        start = time.perf_counter()
+        Population(members).learn(chunk, reset_num_timesteps=False)
+        best["population"] = max(best["population"], chunk / (time.perf_counter() - start))
+    return best
+
+
 def short_run(args: Args) -> tuple[dict[str, dict[str, float]], float]:
     """Train Q for ``short_steps``; score the Note RNN's and the tuned policy's melodies as Table 1 does.
 

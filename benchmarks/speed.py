@@ -67,12 +67,16 @@ class Args:
     """melodies N of the vector env and of the floor"""
     vector_steps: int = 660
     """vector steps timed (each plays N notes)"""
-    agent_envs: int = 80
+    agent_envs: int = 64
     """melodies in parallel while training (N / 5 gradient steps per vector step)"""
     agent_steps: int = 240_000
     """environment steps timed for each of RLTuner and SB3 DQN (the training budget)"""
     dqn: bool = True
     """also time SB3's DQN"""
+    population: int = 8
+    """K agents of the population timed against one agent alone (0: skip)"""
+    population_steps: int = 60_000
+    """environment steps per agent timed for the population comparison"""
     melodies: int = 100_000
     """melodies composed and scored per model (Table 1 uses 100,000)"""
     paper: str = str(RESULTS / "paper" / "table1.json")
@@ -160,6 +164,30 @@ def agents_section(args: Args) -> tuple[list[str], float]:
     if len(speeds) == 2:
         lines += [f"RLTuner / SB3 DQN: **{ours / list(speeds.values())[1]:.2f}×**.", ""]
     return lines, ours
+
+
+def population_section(args: Args) -> list[str]:
+    """K Q agents trained in lock-step (``agents.Population``) against one agent alone, per agent."""
+    if args.population < 1:
+        return []
+    k, n = args.population, args.agent_envs
+    speeds = bench_agents.population_throughput(k, n, args.population_steps, args.repeats, args.seed)
+    alone, together = speeds["alone"], speeds["population"]
+    return [
+        f"## 3b. A population of K = {k} agents",
+        "",
+        f"Q at the settings above, N = {n} melodies per agent, seeds {args.seed}..{args.seed + k - 1}; "
+        f"{args.population_steps:,} environment steps per agent in {args.repeats} interleaved chunks (best chunk).",
+        "",
+        "| training | env steps/s per agent | env steps/s, all agents |",
+        "|---|---|---|",
+        f"| one agent alone | {alone:,.0f} | {alone:,.0f} |",
+        f"| K = {k} in one `Population` | {together:,.0f} | {together * k:,.0f} |",
+        "",
+        f"Per agent, the population trains at **{together / alone:.2f}×** the speed of one agent alone "
+        f"(all {k} agents together: **{together * k / alone:.2f}×**).",
+        "",
+    ]
 
 
 def time_scoring(model: Model, reward_rnn: NoteRNN, n: int, seed: int) -> dict[str, float]:
@@ -273,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = corpus_section(args)
     env = env_section(args)
     agents, steps_per_second = agents_section(args)
+    agents += population_section(args)
     scoring, melodies_per_second = scoring_section(args)
     run = read_paper_run(args.paper)
     paper = paper_section(run, args.paper)
