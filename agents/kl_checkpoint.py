@@ -14,9 +14,13 @@ from typing import Any
 import torch
 
 from agents.kl_control import controller_from_state
+from agents.serialization import load_agent
+from agents.vec_env import n_envs_for
 from melody_env.checkpoint import CheckpointError
+from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 AGENT = "kl_ppo"
+C_SETTINGS = frozenset({"c", "target_kl", "c_init", "c_horizon", "c_k_p"})  # load(..., c=...) starts c anew
 
 
 def kl_agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -66,6 +70,41 @@ def restore_kl_agent_state(agent: Any, tensors: dict[str, torch.Tensor], data: d
     agent.c_controller = controller_from_state(data["c_controller"])
 
 
+def load_kl_agent(cls: type, path: str | os.PathLike, env: Any, overrides: dict[str, Any]) -> Any:
+    """Rebuild the :class:`agents.KLPPO` (``cls``) saved in ``path``; see :meth:`agents.KLPPO.load`."""
+    tensors, data = load_agent(path)
+    check_kl_checkpoint(path, data)
+    try:
+        kwargs = {**data["hyperparameters"], **data["settings"], **overrides}
+        if "n_envs" not in overrides:  # a saved n_envs follows only to the forms it sizes
+            kwargs["n_envs"] = n_envs_for(env, kwargs["n_envs"])
+        if overrides.get("c", "auto") != "auto" and "target_kl" not in overrides:
+            kwargs["target_kl"] = None  # a number for c fixes it: the saved target has no role
+        note_rnn = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))  # the frozen prior, as saved
+        note_rnn.load_state_dict(
+            {k.removeprefix("net.prior."): v for k, v in tensors.items() if k.startswith("net.prior.")}
+        )
+        agent = cls(
+            data["policy"],
+            env,
+            algorithm=data["algorithm"],
+            note_rnn=note_rnn,
+            melody_length=data["melody_length"],
+            **kwargs,
+        )
+        if agent.melody_length != data["melody_length"]:
+            lengths = f"{agent.melody_length}-note melodies, the agent {data['melody_length']}-note ones"
+            raise ValueError(f"the env writes {lengths}")
+        controller = agent.c_controller
+        restore_kl_agent_state(agent, tensors, data)
+        if C_SETTINGS & set(overrides):  # c set anew by the caller, not continued from the file
+            agent.c_controller = controller
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} does not describe a KLPPO this code can rebuild ({exc})") from exc
+    agent._good_state.capture()
+    return agent
+
+
 def check_kl_checkpoint(path: str | os.PathLike, data: dict[str, Any]) -> None:
     """Refuse an agent file that is not a KLPPO's (an RLTuner's, say), naming the loader to use."""
     if data.get("agent") != AGENT:
@@ -76,4 +115,4 @@ def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
     return [p for group in optimizer.param_groups for p in group["params"]]
 
 
-__all__ = ["AGENT", "check_kl_checkpoint", "kl_agent_state", "restore_kl_agent_state"]
+__all__ = ["AGENT", "C_SETTINGS", "check_kl_checkpoint", "kl_agent_state", "load_kl_agent", "restore_kl_agent_state"]

@@ -35,7 +35,7 @@ from stable_baselines3.common.utils import configure_logger, safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from agents.kl_checkpoint import check_kl_checkpoint, kl_agent_state, restore_kl_agent_state
+from agents.kl_checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
 from agents.kl_control import make_c_controller
 from agents.kl_policy import KLActorCritic
 from agents.kl_rollout import collect_rollout, grouped_vector_env
@@ -43,15 +43,13 @@ from agents.kl_training import GoodState, init_callback, train_on_rollout
 from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
 from melody_env.batch import observation_space
-from melody_env.checkpoint import CheckpointError
-from melody_env.note_rnn import NoteRNN, NoteRNNConfig, load_default_note_rnn
+from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads, torch_threads
 from reward_rules.tokens import NUM_CLASSES
 
 KL_ALGORITHMS = ("ppo", "rloo")
 POLICIES = ("NoteRNNPolicy", "MultiInputLstmPolicy")  # one network; the second is sb3-contrib's name for it
 NOTES_PER_ROLLOUT = 2_048  # n_steps=None: whole melodies per row adding up to at least this (SB3 PPO's 2048)
-C_SETTINGS = frozenset({"c", "target_kl", "c_init", "c_horizon", "c_k_p"})
 _AS_Q = "q"  # agents.inference samples softmax(values) for "q": our "values" are the policy's logits
 _ENV_REWARD = "q"  # an id string's env is built with Q's reward, Eq. 3 (KLPPO itself reads info)
 
@@ -389,40 +387,11 @@ class KLPPO:
         """Rebuild an agent written by :meth:`save`.
 
         :param path: the file (``.zip`` may be omitted). :param env: env to continue training on, or ``None``.
-        :param overrides: hyperparameters to change (e.g. ``learning_rate``; any of :data:`C_SETTINGS` starts c
-            afresh instead of continuing the saved c).
+        :param overrides: hyperparameters to change (e.g. ``learning_rate``); a c setting (``c``,
+            ``target_kl``, ``c_init``, ``c_horizon``, ``c_k_p``) starts c afresh instead of continuing the saved c.
         :raises CheckpointError: missing, damaged or foreign file.
         """
-        tensors, data = load_agent(path)
-        check_kl_checkpoint(path, data)
-        try:
-            kwargs = {**data["hyperparameters"], **data["settings"], **overrides}
-            if "n_envs" not in overrides:  # a saved n_envs follows only to the forms it sizes
-                kwargs["n_envs"] = n_envs_for(env, kwargs["n_envs"])
-            if overrides.get("c", "auto") != "auto" and "target_kl" not in overrides:
-                kwargs["target_kl"] = None  # a number for c fixes it: the saved target has no role
-            note_rnn = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))  # the frozen prior, as saved
-            note_rnn.load_state_dict({k.removeprefix("net.prior."): v for k, v in tensors.items() if "prior." in k})
-            agent = cls(
-                data["policy"],
-                env,
-                algorithm=data["algorithm"],
-                note_rnn=note_rnn,
-                melody_length=data["melody_length"],
-                **kwargs,
-            )
-            if agent.melody_length != data["melody_length"]:
-                raise ValueError(
-                    f"the env writes {agent.melody_length}-note melodies, the agent {data['melody_length']}"
-                )
-            controller = agent.c_controller
-            restore_kl_agent_state(agent, tensors, data)
-            if C_SETTINGS & set(overrides):  # c set anew by the caller, not continued from the file
-                agent.c_controller = controller
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"{path} does not describe a KLPPO this code can rebuild ({exc})") from exc
-        agent._good_state.capture()
-        return agent
+        return load_kl_agent(cls, path, env, overrides)
 
 
-__all__ = ["C_SETTINGS", "KLPPO", "KL_ALGORITHMS", "NOTES_PER_ROLLOUT", "POLICIES"]
+__all__ = ["KLPPO", "KL_ALGORITHMS", "NOTES_PER_ROLLOUT", "POLICIES"]
