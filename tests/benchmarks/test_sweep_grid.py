@@ -75,3 +75,18 @@ def test_bad_flags_print_one_line_and_exit_2(flags: list[str], named: str, capsy
     assert main(["sweep", *flags]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0] and err[0].startswith("rl-tuner sweep: error:")
+
+
+def test_optuna_space_and_the_trial_of_a_sample() -> None:
+    from benchmarks.sweep.engine import sampled_spec, search_space
+
+    config = SweepConfig(algorithms=("q", "psi"), seeds=3, steps=100, melodies=10, search="optuna",
+                         ranges={"c": (0.1, 5.0), "learning_rate": (1e-4, 1e-2), "batch_size": (16, 64)})  # fmt: skip
+    space = search_space(config)
+    assert space["algorithm"].categories == ["q", "psi"]
+    assert (space["c"].lower, space["c"].upper) == (0.1, 5.0)
+    assert (space["hyperparameters"]["batch_size"].lower, space["hyperparameters"]["batch_size"].upper) == (16, 65)
+    sample = {**space, "algorithm": "psi", "c": 0.7, "hyperparameters": {"learning_rate": 3e-4, "batch_size": 32}}
+    spec = sampled_spec(sample)
+    assert spec.cell == "psi/c=0.7/learning_rate=0.0003/batch_size=32" and spec.seeds == (0, 1, 2)
+    assert spec.hyperparameters == {"learning_rate": 3e-4, "batch_size": 32} and spec.steps == 100
