@@ -26,6 +26,7 @@ import torch
 
 from benchmarks.args import parse_dataclass, require
 from melody_env.data import extraction_rules, load_corpus
+from melody_env.labels import LABEL_CONVENTIONS
 from melody_env.threads import torch_threads
 from melody_env.training import NoteRNNTrainingResult, train_note_rnn
 
@@ -62,6 +63,8 @@ class Args:
     """leading steps of each window whose loss is not used (paper: 8)"""
     start_fraction: float = 0.25
     """share of windows taken at a melody's start with every step counted (paper: 0; see MODEL_CARD.md)"""
+    labels: str = "paper"
+    """data labels: 'paper' (0 = note off, 1 = hold) or 'original' (0 and 1 swapped, as the original's data)"""
     eval_every: int = 500
     """steps between validations"""
     patience: int = 6
@@ -82,6 +85,7 @@ class Args:
         require(0 <= self.skip_steps < self.window, "skip_steps", f"in [0, --window={self.window})", self.skip_steps)
         require(0 < self.valid_fraction < 1, "valid_fraction", "in (0, 1)", self.valid_fraction)
         require(0 <= self.start_fraction <= 1, "start_fraction", "in [0, 1]", self.start_fraction)
+        require(self.labels in LABEL_CONVENTIONS, "labels", f"one of {', '.join(LABEL_CONVENTIONS)}", self.labels)
         for name in ("learning_rate", "clip_norm"):
             require(getattr(self, name) > 0, name, "a number > 0", getattr(self, name))
         for name in ("l2", "max_seconds"):
@@ -160,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             checkpoint_path=args.out,
             progress=args.progress,
+            label_convention=args.labels,
         )
     metadata = {
         "command": command,

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from melody_env.labels import relabel_corpus
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 
@@ -238,6 +239,7 @@ def train_note_rnn(
     model: NoteRNN | None = None,
     checkpoint_path: str | os.PathLike | None = None,
     progress: bool = True,
+    label_convention: str = "paper",
 ) -> NoteRNNTrainingResult:
     """Train a Note RNN with the paper's recipe (SPEC §3), keeping the weights of the best validation loss.
 
@@ -259,6 +261,9 @@ def train_note_rnn(
     :param model: a model to continue training instead of a new one.
     :param checkpoint_path: if given, the best model so far is saved there at each improvement.
     :param progress: show a tqdm progress bar.
+    :param label_convention: ``"paper"`` (0 = note off, 1 = hold); ``"original"`` swaps classes 0 and 1 in
+        the training and validation melodies, as the original implementation's data did (a compatibility
+        switch, :mod:`melody_env.labels`).
     :raises ValueError: for bad arguments, or a corpus whose training or validation split is empty.
     :raises TrainingDivergedError: on a NaN/inf loss or gradient norm; the checkpoint on disk keeps
         the best weights so far.
@@ -275,6 +280,7 @@ def train_note_rnn(
     if not 0 <= skip_steps < window:
         raise ValueError(f"skip_steps must be in [0, window={window}), got {skip_steps}")
     _check_split(corpus)
+    corpus = relabel_corpus(corpus, label_convention)
     rng = np.random.default_rng(seed)
     sampler = WindowSampler(corpus.train, window, skip_steps, rng, start_fraction)
     valid = validation_windows(corpus.valid, window, skip_steps)
