@@ -55,6 +55,11 @@ class Population:
                     )
             if tuner.networks.layout != first.networks.layout:
                 raise ValueError("Population members must have Note RNNs of one shape (hidden size, classes)")
+        if len(self.tuners) > 1 and any(t.prior_drift is not None for t in self.tuners):
+            raise ValueError(
+                "g_trains_reward_rnn=True trains alone (agents.prior_drift): leave that tuner out of the Population "
+                "and call its own learn()"
+            )
         envs = [t.env for t in self.tuners]
         if any(env is None for env in envs):
             raise ValueError("an RLTuner has no env; pass one to the constructor, set_env() or load(path, env=...)")
@@ -146,8 +151,11 @@ class Population:
         batches = [t.replay_buffer.sample(t.batch_size, steps, t._generator) for t in tuners]
         fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
         stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
+        drift = tuners[0].prior_drift  # None unless g_trains_reward_rnn (then the only member)
         for i in range(steps):
             batch = tuple(None if f is None else f[i] for f in fields)
+            if drift is not None:
+                batch = drift.step(stack, settings, batch)  # the prior moves; the batch gets its log p(·|s')
             stats[i] = gradient_step(stack, settings, batch)
         finite = torch.isfinite(stats).all(-1).all(0)  # (K,)
         if not finite.all():

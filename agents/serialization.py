@@ -50,6 +50,7 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             "target_kl": getattr(agent.c_controller, "target_kl", None),
             "clip": agent.clip,
             "bootstrap_last_note": agent.bootstrap_last_note,
+            "g_trains_reward_rnn": agent.g_trains_reward_rnn,
         },
         "c_controller": agent.c_controller.state_dict(),
         "note_rnn_config": asdict(agent.networks.config),

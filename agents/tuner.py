@@ -46,6 +46,7 @@ from agents.exploration import (
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
 from agents.kl_control import AdaptiveC, make_c_controller
 from agents.policies import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
+from agents.prior_drift import make_prior_drift
 from agents.sb3_policy import (
     RLTunerPolicy,
     check_device,
@@ -137,6 +138,9 @@ class RLTuner:
         parameter tensor to ``max_grad_norm`` separately, as the original implementation did.
     :param bootstrap_last_note: ``True`` bootstraps from the state after the melody's last note, as the
         original did; the default treats it as terminal (docs/spec.md §5).
+    :param g_trains_reward_rnn: ``True`` (G only) lets G's loss move the output layer of the tuner's copy of
+        the Reward RNN, the prior of G's target and policy, as the original did (:mod:`agents.prior_drift`);
+        the env's Reward RNN stays frozen. A tuner with this switch trains alone, not in a Population.
     """
 
     ALGORITHM: ClassVar[str | None] = None
@@ -176,6 +180,7 @@ class RLTuner:
         target_kl: float | None = None,
         clip: str = "global",
         bootstrap_last_note: bool = False,
+        g_trains_reward_rnn: bool = False,
     ) -> None:
         self.algorithm = check_algorithm(algorithm)
         self.policy_class = check_policy(policy, policy_kwargs)
@@ -220,11 +225,16 @@ class RLTuner:
         if clip not in CLIP_MODES:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {clip!r}")
         self.clip, self.bootstrap_last_note = clip, bool(bootstrap_last_note)
+        self.g_trains_reward_rnn = bool(g_trains_reward_rnn)
+        self.prior_drift = make_prior_drift(
+            self.algorithm, self.networks.reward_rnn, self.current_learning_rate, self.g_trains_reward_rnn
+        )
+        prior_width = note_rnn.config.num_classes if self.prior_drift is None else self.prior_drift.column_width
         env_c = env_attribute(self.env, "c") if self.env is not None else None
         env_c = 0.5 if env_c is None else env_c
         self.c_controller = make_c_controller(env_c if c is None else c, target_kl, c_init=env_c)
         self.replay_buffer = RecurrentReplayBuffer(
-            buffer_size, note_rnn.config.hidden_size, note_rnn.config.num_classes, store_prior=self.algorithm == "g"
+            buffer_size, note_rnn.config.hidden_size, prior_width, store_prior=self.algorithm == "g"
         )
         self._generator = torch.Generator()
         self._generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ()).item()))
@@ -449,7 +459,9 @@ class RLTuner:
         if not keep_going:
             return False
         step_log_prior, music_theory = reward_parts(self.env, infos)
-        next_log_prior = self.networks.log_prior(torch.as_tensor(new_obs["h"], dtype=torch.float32))
+        next_h = torch.as_tensor(new_obs["h"], dtype=torch.float32)
+        next_log_prior = self.networks.log_prior(next_h)
+        prior_column = next_log_prior if self.prior_drift is None else next_h  # h' when the prior drifts
         done = torch.as_tensor(dones, dtype=torch.bool)
         self.replay_buffer.add(
             notes,
@@ -459,7 +471,7 @@ class RLTuner:
             torch.as_tensor(step_log_prior, dtype=torch.float32),
             torch.as_tensor(music_theory, dtype=torch.float32),
             done,
-            next_log_prior if self.algorithm == "g" else None,
+            prior_column if self.algorithm == "g" else None,
         )
         self._update_c(logits, log_prior)
         keep = (~done).to(torch.float32).unsqueeze(1)  # a finished melody restarts from the zero state
