@@ -15,6 +15,7 @@ import inspect
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from agents import RLTuner
@@ -22,11 +23,16 @@ from benchmarks.sweep.aggregate import STATISTICS
 
 ENV_ID = "MelodyCompose-v0"
 NOTE_RNN = "note_rnn"
-TRAINERS: dict[str, type] = {"q": RLTuner, "psi": RLTuner, "g": RLTuner, "rl_only": RLTuner}
-"""Algorithm name → trainer class. A trainer is built as ``cls(algorithm, ENV_ID, n_envs=, seed=,
-env_kwargs={"c": c}, **hyperparameters)`` and has ``learn``, ``save``, ``load`` and ``generate``:
-adding an algorithm is one line here."""
-RESERVED = ("algorithm", "env", "n_envs", "seed", "env_kwargs", "note_rnn", "nan_checkpoint_path",
+TRAINERS: dict[str, partial] = {
+    "q": partial(RLTuner, "q"),
+    "psi": partial(RLTuner, "psi"),
+    "g": partial(RLTuner, "g"),
+    "rl_only": partial(RLTuner, "rl_only"),
+}
+"""Algorithm name → how to build its trainer: ``TRAINERS[name](ENV_ID, n_envs=, seed=, env_kwargs={"c": c},
+**hyperparameters)``. The class (``.func``) has ``learn``, ``save``, ``load`` and ``generate``. Adding an
+algorithm is one line here, e.g. ``"kl_ppo": partial(KLPPO, "NoteRNNPolicy", algorithm="ppo")``."""
+RESERVED = ("algorithm", "policy", "env", "n_envs", "seed", "env_kwargs", "note_rnn", "nan_checkpoint_path",
             "tensorboard_log", "verbose", "torch_threads", "exploration")  # fmt: skip
 """Constructor arguments the sweep sets itself (or through its own flag), so ``--set`` may not."""
 SEARCHES = ("grid", "optuna")
@@ -56,8 +62,9 @@ def parse_value(text: str) -> Value:
 
 def tuner_parameters(algorithm: str) -> list[str]:
     """What ``--set`` may change for ``algorithm``: its trainer's keyword arguments less :data:`RESERVED`."""
-    signature = inspect.signature(TRAINERS[algorithm].__init__)
-    return [name for name in signature.parameters if name not in (*RESERVED, "self", "args", "kwargs")]
+    trainer = TRAINERS[algorithm]
+    fixed = (*RESERVED, *trainer.keywords, "self", "args", "kwargs")
+    return [name for name in inspect.signature(trainer.func.__init__).parameters if name not in fixed]
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ class SweepConfig:
             for algorithm in self.algorithms:
                 if name not in tuner_parameters(algorithm):
                     raise ValueError(
-                        f"--set {name}: {TRAINERS[algorithm].__name__} ({algorithm}) has no such hyperparameter; "
+                        f"--set {name}: {TRAINERS[algorithm].func.__name__} ({algorithm}) has no such hyperparameter; "
                         f"choose from {', '.join(tuner_parameters(algorithm))}"
                     )
             if not values:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from agents import RLTuner
 from agents.policies import kl_and_entropy, policy_logits
 from benchmarks.evaluate import Model, compose_and_score, summarise
 from melody_env.note_rnn import NoteRNN
@@ -35,6 +36,8 @@ def policy_kl_to_prior(model: Model, primers: np.ndarray, melodies: np.ndarray, 
     """
     if isinstance(model, NoteRNN):
         return np.zeros(melodies.shape, dtype=np.float32)
+    if not isinstance(model, RLTuner):
+        raise TypeError(f"the KL to the prior is computed for RLTuner and the Note RNN, not {type(model).__name__}")
     out = np.empty(melodies.shape, dtype=np.float32)
     networks = model.networks
     for start in range(0, len(melodies), batch):

@@ -1,7 +1,7 @@
 """The trial function: train one cell's seeds, keep each model and its statistics under the sweep folder.
 
 For each seed of a :class:`~benchmarks.sweep.grid.TrialSpec` the trial builds the cell's trainer
-(``TRAINERS[algorithm](algorithm, "MelodyCompose-v0", n_envs=, seed=, env_kwargs={"c": c}, **hyperparameters)``),
+(``TRAINERS[algorithm]("MelodyCompose-v0", n_envs=, seed=, env_kwargs={"c": c}, **hyperparameters)``),
 trains it with SB3's csv logger writing the training curves (``reward/log_prior``,
 ``reward/music_theory`` … from :class:`agents.callbacks.TuningStatsCallback`) to ``progress.csv``,
 saves ``model.zip``, loads it back and scores it (:func:`benchmarks.sweep.scoring.score_model`).
@@ -74,8 +74,8 @@ class _ReportProgress(BaseCallback):
 
 def _train(spec: TrialSpec, seed: int, folder: Path, report: Report) -> tuple[Any, float]:
     """Train, save and reload one seed's model; return it and the training seconds."""
-    cls = TRAINERS[spec.algorithm]
-    tuner = cls(spec.algorithm, ENV_ID, n_envs=spec.n_envs, seed=seed, env_kwargs={"c": spec.c},
+    build = TRAINERS[spec.algorithm]
+    tuner = build(ENV_ID, n_envs=spec.n_envs, seed=seed, env_kwargs={"c": spec.c},
                 **spec.hyperparameters)  # fmt: skip
     tuner.set_logger(configure(str(folder), ["csv"]))
     start = time.perf_counter()
@@ -83,7 +83,7 @@ def _train(spec: TrialSpec, seed: int, folder: Path, report: Report) -> tuple[An
     tuner.dump_logs()  # the means since the last dump (a tiny budget may end before the first one)
     seconds = time.perf_counter() - start
     path = tuner.save(folder / MODEL_FILE)
-    return cls.load(path), seconds
+    return build.func.load(path), seconds
 
 
 def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None = None) -> dict[str, Any]:
