@@ -116,11 +116,12 @@ def training_rate(threads: int | None, steps: int, n_envs: int, seed: int = 0) -
 def measure(args: Args) -> list[dict[str, object]]:
     """Every measurement of the module docs, idle and loaded.
 
-    :return: one dict per (what, threads): ``what``, ``threads``, ``unit``, ``idle``, ``loaded`` (rates)
-        and ``load_idle``, ``load_loaded`` (the 1-minute load average when each started).
+    :return: one dict per (what, threads): ``what``, ``threads`` (label), ``torch_threads`` (value),
+        ``unit``, ``idle``, ``loaded`` (rates) and ``load_idle``, ``load_loaded`` (the 1-minute load
+        average when each started).
     """
     rows = {
-        (what, label): {"what": what, "threads": label, "unit": unit}
+        (what, label): {"what": what, "threads": label, "torch_threads": SETTINGS[label], "unit": unit}
         for what, unit in ((f"vector env, N = {args.num_envs}", "melody-steps/s"),
                            (f"Q-learning, n_envs = {args.train_envs}, {args.train_steps:,} steps", "env steps/s"))
         for label in SETTINGS
@@ -146,16 +147,25 @@ def markdown(rows: Sequence[dict[str, object]], argv: Sequence[str], seconds: fl
         "",
         f"Command: `{command('benchmarks.bench_load', argv)}`",
         "",
-        f'Machine: {machine()}; shared with other jobs, so timings are noisy. "loaded": one more process '
-        f"spins in pure Python. Load: 1-minute load average when the measurement started. Run took {seconds:.0f} s.",
+        f"Machine: {machine()}; shared with other jobs, so timings are noisy. Run took {seconds:.0f} s.",
         "",
-        "| what | torch threads | idle | loaded | loaded / idle | load idle / loaded |",
+        '"idle": nothing added by this benchmark; "loaded": one more process spins in pure Python. The last '
+        "column is the 1-minute load average when each measurement started (other jobs count too).",
+        "",
+        "| what | torch threads | idle | loaded | loaded / idle | load average idle / loaded |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['what']} ({r['unit']}) | {r['threads']} | {r['idle']:,.0f} | {r['loaded']:,.0f} | "
             f"{r['loaded'] / r['idle']:.2f} | {r['load_idle']:.1f} / {r['load_loaded']:.1f} |"
+        )
+    lines.append("")
+    for what in dict.fromkeys(r["what"] for r in rows):
+        one, default = ({r["torch_threads"]: r for r in rows if r["what"] == what}[t] for t in (1, None))
+        lines.append(
+            f"- {what}: one thread is {one['idle'] / default['idle']:.1f}× the global default threads idle, "
+            f"{one['loaded'] / default['loaded']:.1f}× loaded."
         )
     return [*lines, ""]
 

@@ -36,5 +36,6 @@ def test_tiny_run_writes_every_row(tmp_path: Path) -> None:
     assert len(rows) == 4
     assert [row.split(" | ")[1] for row in rows] == ["global default threads (torch_threads=None)",
                                                      "defaults (torch_threads=1)"] * 2  # fmt: skip
+    assert out.read_text().count("one thread is") == 2  # one comparison per measurement
     assert torch.get_num_threads() == threads
     assert main(["--repeats", "0"]) == 2
