@@ -13,7 +13,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from agents.stacked import Layout, bind, flatten, split, stacked_values
+from agents.stacked import Layout, bind, flatten, lstm_values, ordered_parameters
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
@@ -82,6 +82,7 @@ class TunerNetworks(nn.Module):
         self.theta, self.target = theta, target
         bind(self.q_net, theta, self.layout)
         bind(self.target_net, target, self.layout)
+        self.q_params = ordered_parameters(self.q_net)
 
     @property
     def config(self) -> NoteRNNConfig:
@@ -92,8 +93,7 @@ class TunerNetworks(nn.Module):
     def values(self, notes: Tensor, state: tuple[Tensor, Tensor] | None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """One recurrent step of the online network: values (B, A) of the state (previous note, LSTM state)."""
         h, c = self.q_net.initial_state(notes.shape[0]) if state is None else state
-        values, (h, c) = stacked_values(split(self.theta.unsqueeze(0), self.layout), notes[None], h[None], c[None])
-        return values[0], (h[0], c[0])
+        return lstm_values(self.q_params, notes, h, c)
 
     @torch.no_grad()
     def log_prior(self, reward_h: Tensor) -> Tensor:
