@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
-from agents import RLTuner
+from agents import KLPPO, RLTuner
 from benchmarks.sweep.aggregate import STATISTICS
 
 ENV_ID = "MelodyCompose-v0"
@@ -28,10 +28,13 @@ TRAINERS: dict[str, partial] = {
     "psi": partial(RLTuner, "psi"),
     "g": partial(RLTuner, "g"),
     "rl_only": partial(RLTuner, "rl_only"),
+    "kl_ppo": partial(KLPPO, "NoteRNNPolicy", algorithm="ppo"),
+    "rloo": partial(KLPPO, "NoteRNNPolicy", algorithm="rloo"),
 }
 """Algorithm name → how to build its trainer: ``TRAINERS[name](ENV_ID, n_envs=, seed=, env_kwargs={"c": c},
 **hyperparameters)``. The class (``.func``) has ``learn``, ``save``, ``load`` and ``generate``. Adding an
-algorithm is one line here, e.g. ``"kl_ppo": partial(KLPPO, "NoteRNNPolicy", algorithm="ppo")``."""
+algorithm is one line here. The off-policy tuners' seeds of one trial train together as one
+:class:`agents.Population` (``--seeds-per-trial``); KL-PPO and RLOO train seed by seed."""
 RESERVED = ("algorithm", "policy", "env", "n_envs", "seed", "env_kwargs", "note_rnn", "nan_checkpoint_path",
             "tensorboard_log", "verbose", "torch_threads", "exploration")  # fmt: skip
 """Constructor arguments the sweep sets itself (or through its own flag), so ``--set`` may not."""

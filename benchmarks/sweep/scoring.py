@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agents import RLTuner
+from agents import KLPPO, RLTuner
 from agents.policies import kl_and_entropy, policy_logits
 from benchmarks.evaluate import Model, compose_and_score, summarise
 from melody_env.note_rnn import NoteRNN
@@ -30,25 +30,32 @@ def policy_kl_to_prior(model: Model, primers: np.ndarray, melodies: np.ndarray, 
     G + log p, docs/spec.md §7) and p the Reward RNN inside the model (the Note RNN, frozen). Both
     networks read the whole melody in one batched LSTM pass. The Note RNN's policy is p: 0 everywhere.
 
-    :param model: an :class:`agents.RLTuner` or the Note RNN.
+    :param model: an :class:`agents.RLTuner`, an :class:`agents.KLPPO` or the Note RNN.
     :param primers: (n,) first notes. :param melodies: (n, T) classes.
     :param batch: melodies per pass.
     """
     if isinstance(model, NoteRNN):
         return np.zeros(melodies.shape, dtype=np.float32)
-    if not isinstance(model, RLTuner):
-        raise TypeError(f"the KL to the prior is computed for RLTuner and the Note RNN, not {type(model).__name__}")
+    if not isinstance(model, (RLTuner, KLPPO)):
+        raise TypeError(f"the KL to the prior needs an RLTuner, a KLPPO or the Note RNN, not {type(model).__name__}")
     out = np.empty(melodies.shape, dtype=np.float32)
-    networks = model.networks
     for start in range(0, len(melodies), batch):
         mel = torch.as_tensor(melodies[start : start + batch], dtype=torch.long)
         inputs = torch.cat([torch.as_tensor(primers[start : start + batch], dtype=torch.long)[:, None], mel[:, :-1]], 1)
-        values = networks.q_net(inputs)[0]  # (B, T, 38)
-        log_prior = torch.log_softmax(networks.reward_rnn(inputs)[0], -1)  # (B, T, 38)
-        logits = policy_logits(model.algorithm, values, log_prior)
+        logits, log_prior = _policy_and_prior_logits(model, inputs)  # (B, T, 38) each
         kl, _ = kl_and_entropy(logits.reshape(-1, logits.shape[-1]), log_prior.reshape(-1, logits.shape[-1]))
         out[start : start + batch] = kl.reshape(mel.shape).numpy()
     return out
+
+
+def _policy_and_prior_logits(model: Model, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The policy's logits and log p(·|s) along ``inputs (B, T)``: an RLTuner's Q network and Reward RNN, or a
+    KLPPO's actor and frozen prior."""
+    if isinstance(model, KLPPO):
+        return model.policy.actor(inputs)[0], torch.log_softmax(model.policy.prior(inputs)[0], -1)
+    networks = model.networks
+    log_prior = torch.log_softmax(networks.reward_rnn(inputs)[0], -1)
+    return policy_logits(model.algorithm, networks.q_net(inputs)[0], log_prior), log_prior
 
 
 def score_model(model: Model, reward_rnn: NoteRNN, n: int, seed: int) -> dict[str, float]:

@@ -10,8 +10,10 @@ it without training. A seed interrupted before it restarts from scratch, so that
 same as an uninterrupted run's (a checkpoint does not hold the replay). The seed seeds everything:
 the env, exploration, replay sampling (the tuner's ``seed``) and the melodies scored (its melody seed).
 
-Seeds run one after the other inside a trial, each on one torch thread; a population trainer can
-later take a trial's seeds at once without changing the files.
+The unfinished seeds of an RLTuner cell in one trial (``--seeds-per-trial``) train together as one
+:class:`agents.Population` (stacked weights, one batched product for all), on one torch thread; each
+member is the run it would be alone with its seed, so the files are the same either way. KL-PPO and
+RLOO train seed by seed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 
+from agents import Population, RLTuner
 from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
 from benchmarks.sweep.scoring import score_model
 from melody_env.atomic import atomic_write
@@ -94,27 +97,66 @@ def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None 
     :param report: called with the fraction of this seed's training done.
     """
     folder = seed_dir(out, spec.cell, seed)
-    identity = spec.identity(seed)
-    done = read_result(folder, identity)
+    done = read_result(folder, spec.identity(seed))
     if done is not None:
         return done
     folder.mkdir(parents=True, exist_ok=True)
     with torch_threads(1):
-        reward_rnn = load_default_note_rnn()
-        model, train_seconds = reward_rnn, 0.0
+        model, train_seconds = None, 0.0
         if spec.algorithm != NOTE_RNN:
             model, train_seconds = _train(spec, seed, folder, report or (lambda fraction: None))
-        start = time.perf_counter()
-        stats = score_model(model, reward_rnn, spec.melodies, seed)
-    result = {"cell": spec.cell, "identity": identity, "stats": stats, "train_seconds": train_seconds,
-              "score_seconds": time.perf_counter() - start}  # fmt: skip
-    with atomic_write(folder / STATS_FILE) as tmp:
+        return _score(spec, seed, out, model, train_seconds, 1)
+
+
+def _score(
+    spec: TrialSpec, seed: int, out: str | Path, model: Any, train_seconds: float, trained_together: int
+) -> dict[str, Any]:
+    """Score ``model`` (``None``: the Note RNN) and write the seed's ``stats.json``, atomically; return it."""
+    reward_rnn = load_default_note_rnn()
+    start = time.perf_counter()
+    stats = score_model(reward_rnn if model is None else model, reward_rnn, spec.melodies, seed)
+    result = {"cell": spec.cell, "identity": spec.identity(seed), "stats": stats, "train_seconds": train_seconds,
+              "trained_together": trained_together, "score_seconds": time.perf_counter() - start}  # fmt: skip
+    with atomic_write(seed_dir(out, spec.cell, seed) / STATS_FILE) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
     return result
 
 
+def _train_population(spec: TrialSpec, seeds: list[int], out: str | Path, report: Report) -> list[dict[str, Any]]:
+    """Train ``seeds`` of an RLTuner cell as one :class:`agents.Population`, then save and score each seed.
+
+    Each member is the run it would be alone with its seed (``agents.population``), so the results
+    equal seed-by-seed training; ``train_seconds`` is the population's time divided by its size.
+    """
+    build = TRAINERS[spec.algorithm]
+    folders = [seed_dir(out, spec.cell, seed) for seed in seeds]
+    tuners = []
+    for seed, folder in zip(seeds, folders, strict=True):
+        folder.mkdir(parents=True, exist_ok=True)
+        tuner = build(ENV_ID, n_envs=spec.n_envs, seed=seed, env_kwargs={"c": spec.c}, **spec.hyperparameters)
+        tuner.set_logger(configure(str(folder), ["csv"]))
+        tuners.append(tuner)
+    start = time.perf_counter()
+    callbacks = [_ReportProgress(report, spec.steps), *([None] * (len(tuners) - 1))]
+    Population(tuners).learn(spec.steps, callback=callbacks if len(tuners) > 1 else callbacks[0])
+    seconds = (time.perf_counter() - start) / len(tuners)
+    results = []
+    for seed, folder, tuner in zip(seeds, folders, tuners, strict=True):
+        tuner.dump_logs()
+        model = build.func.load(tuner.save(folder / MODEL_FILE))
+        results.append(_score(spec, seed, out, model, seconds, len(tuners)))
+    return results
+
+
 def run_trial(spec: TrialSpec, out: str | Path, report: Report | None = None) -> list[dict[str, Any]]:
-    """Run every seed of ``spec`` (finished ones are read back); ``report`` gets the trial's fraction done."""
+    """Run every seed of ``spec`` (finished ones are read back); ``report`` gets the trial's fraction done.
+
+    An RLTuner cell's unfinished seeds train together as one population; other trainers seed by seed.
+    """
+    todo = [seed for seed in spec.seeds if read_result(seed_dir(out, spec.cell, seed), spec.identity(seed)) is None]
+    if spec.algorithm != NOTE_RNN and len(todo) > 1 and TRAINERS[spec.algorithm].func is RLTuner:
+        with torch_threads(1):
+            _train_population(spec, todo, out, report or (lambda fraction: None))
     results = []
     n = len(spec.seeds)
     for i, seed in enumerate(spec.seeds):

@@ -54,3 +54,23 @@ def test_seed_trains_once_and_is_read_back(tmp_path: Path) -> None:
     longer = grid_trials(SweepConfig(algorithms=("psi",), seeds=1, steps=640, melodies=20, n_envs=32))[1]
     with pytest.raises(ValueError, match=r"other settings.*steps 320 there, 640 now"):
         pending([longer], tmp_path)
+
+
+def test_a_trials_seeds_train_as_one_population_with_the_results_of_seed_by_seed(tmp_path: Path) -> None:
+    from benchmarks.sweep.trial import run_trial
+
+    config = {"algorithms": ("g",), "seeds": 2, "steps": 320, "melodies": 20, "n_envs": 32}
+    together = grid_trials(SweepConfig(**config, seeds_per_trial=2))[1]
+    assert together.seeds == (0, 1)
+    results = run_trial(together, tmp_path / "population")
+    assert [r["trained_together"] for r in results] == [2, 2]
+    for seed, result in zip((0, 1), results, strict=True):
+        alone = run_seed(grid_trials(SweepConfig(**config))[1 + 1 + seed], seed, tmp_path / "alone")
+        assert alone["trained_together"] == 1 and alone["identity"] == result["identity"]
+        assert alone["stats"] == result["stats"]
+
+
+def test_kl_ppo_trains_and_scores_in_a_trial(tmp_path: Path) -> None:
+    spec = grid_trials(SweepConfig(algorithms=("rloo",), seeds=1, steps=256, melodies=20, n_envs=8))[1]
+    result = run_seed(spec, 0, tmp_path)
+    assert result["stats"]["kl_to_prior"] >= 0 and np.isfinite(result["stats"]["mean_log_prior"])
