@@ -1,4 +1,4 @@
-"""Replay of single recurrent steps: the Q network's LSTM state is stored with each transition (SPEC §5).
+"""Replay of single recurrent steps: the Q network's LSTM state is stored with each transition (docs/spec.md §5).
 
 A transition is (previous note x, Q-network state (h, c) before consuming x, action a taken, the two
 parts of the reward — log p(a|s) and rMT(a, s) — kept apart, done, and for G-learning log p(·|s')).
@@ -31,7 +31,7 @@ class ReplayBatch(NamedTuple):
 
 
 class RecurrentReplayBuffer:
-    """Uniform replay of one-step recurrent transitions, a ring of ``capacity`` rows (SPEC §6: 100,000).
+    """Uniform replay of one-step recurrent transitions, a ring of ``capacity`` rows (docs/spec.md §6: 100,000).
 
     :param capacity: number of transitions kept; the oldest are overwritten.
     :param hidden_size: LSTM cells of the Q network (100).

@@ -1,4 +1,4 @@
-"""Exploration: ε-greedy on a linear schedule, or Boltzmann sampling from the policy (SPEC §6).
+"""Exploration: ε-greedy on a linear schedule, or Boltzmann sampling from the policy (docs/spec.md §6).
 
 Both act on *policy logits* (see :func:`agents.policies.policy_logits`): the greedy action is their
 argmax and the Boltzmann action a sample of their softmax. The action returned is the one taken, and
@@ -41,9 +41,9 @@ def linear_schedule(step: int, start: float, end: float, duration: int) -> float
 class EpsilonGreedy:
     """With probability ε a uniformly random action, otherwise the argmax of the policy logits.
 
-    :param initial_eps: ε at step 0 (SPEC §6: 1.0).
-    :param final_eps: ε after the ramp (SPEC §6: 0.1).
-    :param duration: steps of the linear ramp (SPEC §6: 500,000).
+    :param initial_eps: ε at step 0 (docs/spec.md §6: 1.0).
+    :param final_eps: ε after the ramp (docs/spec.md §6: 0.1).
+    :param duration: steps of the linear ramp (docs/spec.md §6: 500,000).
     """
 
     initial_eps: float = 1.0

@@ -2,7 +2,7 @@
 
 Every function takes the :class:`~agents.policies.TunerNetworks` and the algorithm name and reads the
 policy through :func:`~agents.policies.policy_logits`: softmax(Q) for Q and RL-only, softmax(Ψ) for Ψ,
-softmax(G + log p) for G (SPEC §7), or their argmax when greedy.
+softmax(G + log p) for G (docs/spec.md §7), or their argmax when greedy.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def predict_actions(
     :param observation: the env's observation dict, one env (``"note"`` a scalar) or N (``(N,)``).
     :param state: ``(h, c)`` each ``(N, H)`` returned by the previous call, or ``None`` (zeros).
     :param episode_start: ``(N,)`` True where a melody starts (its state is reset to zeros).
-    :param deterministic: argmax of the policy logits, else a sample of their softmax (SPEC §7).
+    :param deterministic: argmax of the policy logits, else a sample of their softmax (docs/spec.md §7).
     :return: ``(actions, next state)``; actions ``(N,)`` int64, or a 0-d array for a single env.
     """
     if not isinstance(observation, dict) or "note" not in observation or "h" not in observation:
@@ -79,7 +79,7 @@ def primer_batch(n: int, primer: Primer, num_classes: int, generator: torch.Gene
     """The ``(n, P)`` notes fed before composing ``n`` melodies.
 
     :param primer: ``None`` (one random note onset per melody, classes 2..37, as the env primes,
-        SPEC §6), a note class, a 1-D sequence of classes (every melody primed with it) or a 2-D
+        docs/spec.md §6), a note class, a 1-D sequence of classes (every melody primed with it) or a 2-D
         ``(n, P)`` array (row i primes melody i). A file is read by :func:`compose`.
     """
     if primer is None:
@@ -107,7 +107,7 @@ def compose(
     generator: torch.Generator | None = None,
     primer: Primer = None,
 ) -> np.ndarray:
-    """Compose ``n`` melodies at once from the tuned policy (SPEC §7).
+    """Compose ``n`` melodies at once from the tuned policy (docs/spec.md §7).
 
     The primer's notes are fed first, in order, to the Q network (and, for G, to the Reward RNN,
     whose log p(a|s) is part of the policy); they are not in the output. A MIDI/ABC file is read

@@ -1,4 +1,4 @@
-"""Recurrent value networks and the policies they define (SPEC §5, Eq. 5, 12, 14).
+"""Recurrent value networks and the policies they define (docs/spec.md §5, Eq. 5, 12, 14).
 
 The Q network (its values are Q, Ψ or G depending on the algorithm) is a copy of the Note RNN,
 initialised from its weights; the target network is another copy, soft-updated; the Reward RNN is the
@@ -29,7 +29,7 @@ def check_algorithm(algorithm: str) -> str:
 def policy_logits(algorithm: str, values: Tensor, log_prior: Tensor | None) -> Tensor:
     """Logits whose softmax is the agent's stochastic policy and whose argmax is its greedy action.
 
-    Q and RL-only: ``Q`` (greedy policy Eq. 5; softmax at temperature 1 for sampling, SPEC §7).
+    Q and RL-only: ``Q`` (greedy policy Eq. 5; softmax at temperature 1 for sampling, docs/spec.md §7).
     Ψ: ``Ψ`` (π ∝ exp Ψ, Eq. 12). G: ``G + log p`` (π ∝ p · exp G, Eq. 14).
 
     :param algorithm: one of :data:`ALGORITHMS`.
@@ -60,7 +60,7 @@ class TunerNetworks(nn.Module):
     """The three networks of RL Tuner (paper Fig. 1): Q network, target network, frozen Reward RNN.
 
     The Reward RNN takes no gradient and is not in the optimiser, for every algorithm: G-learning uses
-    log p only in its target and policy (Eq. 13-14). (The original let G's gradients reach it, SPEC §6.)
+    log p only in its target and policy (Eq. 13-14). (The original let G's gradients reach it, docs/spec.md §6.)
 
     :param note_rnn: the pretrained Note RNN; it is copied three times and not modified.
     """

@@ -1,4 +1,4 @@
-"""TD targets of the paper's three losses, one pure function per equation (SPEC §5).
+"""TD targets of the paper's three losses, one pure function per equation (docs/spec.md §5).
 
 Each function returns the regression target ``y`` of its loss ``(y − V(s, a; θ))²`` for a batch of
 transitions. ``next_values`` are the target network's values at the next state s' (``θ⁻``), ``done`` marks
@@ -43,7 +43,7 @@ def q_target(reward: Tensor, next_q: Tensor, done: Tensor, gamma: float) -> Tens
     :param reward: (B,) rewards r(s, a).
     :param next_q: (B, A) target-network values Q⁻(s', ·).
     :param done: (B,) True where s' is terminal (no bootstrap).
-    :param gamma: discount γ (SPEC §6: 0.5).
+    :param gamma: discount γ (docs/spec.md §6: 0.5).
     :return: (B,) targets.
     """
     return reward + _bootstrap(next_q.max(dim=-1).values, done, gamma)

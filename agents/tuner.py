@@ -1,10 +1,10 @@
-"""RLTuner: Q, Ψ, G learning and the RL-only baseline with Stable-Baselines3's API (SPEC §5, §6).
+"""RLTuner: Q, Ψ, G learning and the RL-only baseline with Stable-Baselines3's API (docs/spec.md §5, §6).
 
 ``RLTuner(algorithm, env, **hyperparameters)`` duck-types SB3's ``BaseAlgorithm`` (``learn``,
 ``predict``, ``save``/``load``, ``get_env``, ``num_timesteps``, ``logger``, callbacks, ``policy``,
 ``get_parameters``/``set_parameters``) without subclassing it: SB3's replay stores observations, while
-RL Tuner's stores the Q network's own LSTM state and trains one recurrent step from it (SPEC §5).
-Defaults are the paper's (SPEC §6). :mod:`agents.algorithms` has the SB3-style constructors with the
+RL Tuner's stores the Q network's own LSTM state and trains one recurrent step from it (docs/spec.md §5).
+Defaults are the paper's (docs/spec.md §6). :mod:`agents.algorithms` has the SB3-style constructors with the
 algorithm fixed (``QTuner(policy, env, ...)``), which rl-zoo3 can hold in its ``ALGOS``.
 
 Acting on N melodies at once: the Q network steps on (previous note, its LSTM state), the policy
@@ -91,19 +91,19 @@ class RLTuner:
         or ``None``.
     :param policy: the policy's name, SB3 style: ``"RLTunerPolicy"``, ``"MultiInputLstmPolicy"`` or
         ``"MultiInputPolicy"``, all the recurrent Q network initialised from the Note RNN.
-    :param learning_rate: Adam step size (SPEC §6: 1e-3), or an SB3 schedule (a callable of the progress
+    :param learning_rate: Adam step size (docs/spec.md §6: 1e-3), or an SB3 schedule (a callable of the progress
         remaining, 1 → 0) followed during ``learn``; ``save`` keeps its initial value.
-    :param buffer_size: replay capacity in transitions (SPEC §6: 100,000).
-    :param batch_size: transitions per gradient step (SPEC §6: 32).
-    :param gamma: discount γ (SPEC §6: 0.5).
-    :param tau: target-network soft-update rate η after every gradient step (SPEC §6: 0.01).
-    :param train_freq: environment steps per gradient step (SPEC §6: 5).
+    :param buffer_size: replay capacity in transitions (docs/spec.md §6: 100,000).
+    :param batch_size: transitions per gradient step (docs/spec.md §6: 32).
+    :param gamma: discount γ (docs/spec.md §6: 0.5).
+    :param tau: target-network soft-update rate η after every gradient step (docs/spec.md §6: 0.01).
+    :param train_freq: environment steps per gradient step (docs/spec.md §6: 5).
     :param learning_starts: environment steps before the first gradient step (the replay must also hold
         a batch).
-    :param max_grad_norm: gradient-norm clip (SPEC §6: 5).
-    :param exploration: ``"egreedy"`` (SPEC §6) or ``"boltzmann"`` (sample the policy).
-    :param exploration_initial_eps: ε at step 0 (SPEC §6: 1.0).
-    :param exploration_final_eps: ε after the ramp (SPEC §6: 0.1).
+    :param max_grad_norm: gradient-norm clip (docs/spec.md §6: 5).
+    :param exploration: ``"egreedy"`` (docs/spec.md §6) or ``"boltzmann"`` (sample the policy).
+    :param exploration_initial_eps: ε at step 0 (docs/spec.md §6: 1.0).
+    :param exploration_final_eps: ε after the ramp (docs/spec.md §6: 0.1).
     :param exploration_fraction: the linear ε ramp spans this share of each ``learn`` call's
         ``total_timesteps`` (``None``: 0.5, the paper's 500,000 of 1,000,000 steps, docs/spec.md §6), so
         every budget finishes exploring by half-way. With ``learn(n, reset_num_timesteps=False)`` the
@@ -580,7 +580,7 @@ class RLTuner:
         primer: Primer = None,
         length: int | None = None,
     ) -> np.ndarray:
-        """Compose ``n`` melodies at once (SPEC §7): sample softmax(values / T) each step.
+        """Compose ``n`` melodies at once (docs/spec.md §7): sample softmax(values / T) each step.
 
         :param n: number of melodies.
         :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.

@@ -1,13 +1,13 @@
 """Speed and a short result of the agents; writes results/agents.md.
 
-1. Throughput: Q-learning at SPEC §6 settings (batch 32, one gradient step per 5 environment
+1. Throughput: Q-learning at docs/spec.md §6 settings (batch 32, one gradient step per 5 environment
    steps, replay 100,000, Adam 1e-3, clip 5, soft update η = 0.01 after every gradient step) on the
    batched env, environment steps per second *including* the gradient steps; target >= 2,000 on 2
    cores. In the same run, SB3's DQN (``MultiInputPolicy``) on the same env through
    ``MelodySB3VecEnv``, the same budget and the same ratio (``train_freq`` 1 vector step,
    ``gradient_steps`` = N / 5, batch 32), and the ratio of the two.
 2. A short Q run from the shipped Note RNN: melodies composed and scored as for Table 1
-   (``benchmarks.evaluate``, SPEC §7) from the Note RNN and from the tuned policy.
+   (``benchmarks.evaluate``, docs/spec.md §7) from the Note RNN and from the tuned policy.
 
     python -m benchmarks.bench_agents                              # full run
     python -m benchmarks.bench_agents --speed-steps 4000 --short-steps 2000 --out /tmp/agents.md
@@ -45,7 +45,7 @@ class Args:
     early_eval_steps: int = 50_000
     """The short run's melodies are also evaluated after this many steps (0: not)."""
     short_exploration_steps: int = 100_000
-    """ε ramp 1.0 → 0.1 of the short run (SPEC §6's 500,000 would leave ε ≈ 0.6 after 200,000 steps)."""
+    """ε ramp 1.0 → 0.1 of the short run (docs/spec.md §6's 500,000 would leave ε ≈ 0.6 after 200,000 steps)."""
     eval_melodies: int = 2_000
     """Melodies sampled from each model for the statistics."""
     repeats: int = 3
@@ -61,7 +61,7 @@ class Args:
 
 
 def build_tuner(num_envs: int, seed: int = 0) -> RLTuner:
-    """RLTuner Q-learning at SPEC §6 settings on ``num_envs`` melodies, warmed up (20 vector steps)."""
+    """RLTuner Q-learning at docs/spec.md §6 settings on ``num_envs`` melodies, warmed up (20 vector steps)."""
     agent = RLTuner("q", "MelodyCompose-v0", n_envs=num_envs, seed=seed)
     agent.learn(20 * num_envs)
     return agent
@@ -70,7 +70,7 @@ def build_tuner(num_envs: int, seed: int = 0) -> RLTuner:
 def build_dqn(num_envs: int, steps: int, seed: int = 0) -> BaseAlgorithm:
     """SB3 DQN on the same env and ratio (N / 5 gradient steps of 32 per vector step), warmed up.
 
-    :param steps: the timed budget; ε ramps over SPEC §6's 500,000 steps as a fraction of it.
+    :param steps: the timed budget; ε ramps over docs/spec.md §6's 500,000 steps as a fraction of it.
     """
     from stable_baselines3 import DQN
 
@@ -95,7 +95,7 @@ def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool
     :param dqn: also time SB3's DQN.
     :return: agent name -> env steps/s, RLTuner first.
     """
-    models = {"RLTuner Q (SPEC §6)": build_tuner(num_envs, seed)}
+    models = {"RLTuner Q (docs/spec.md §6)": build_tuner(num_envs, seed)}
     if dqn:
         models["SB3 DQN MultiInputPolicy"] = build_dqn(num_envs, steps, seed)
     chunk = max(1, steps // repeats)
@@ -112,7 +112,7 @@ def population_throughput(k: int, num_envs: int, steps: int, repeats: int, seed:
     """Env steps/s per agent of one Q agent alone and of K agents in one :class:`agents.Population`.
 
     Best of ``repeats`` interleaved chunks of ``steps / repeats`` environment steps per agent, after a
-    warm-up of 20 vector steps; SPEC §6 settings, ``num_envs`` melodies per agent, seeds ``seed ..``.
+    warm-up of 20 vector steps; docs/spec.md §6 settings, ``num_envs`` melodies per agent, seeds ``seed ..``.
 
     :return: ``{"alone": per-agent steps/s, "population": per-agent steps/s}``.
     """
@@ -183,10 +183,10 @@ def report(args: Args, argv: Sequence[str]) -> str:
     lines += [
         "",
         f"## Short run: Q from the shipped Note RNN, {args.short_steps:,} steps ({elapsed:.0f} s of training), "
-        f"ε 1.0 → 0.1 over {args.short_exploration_steps:,} steps, other settings SPEC §6",
+        f"ε 1.0 → 0.1 over {args.short_exploration_steps:,} steps, other settings docs/spec.md §6",
         "",
         f"{args.eval_melodies:,} melodies of 32 notes each from random primers, sampled at temperature 1 and "
-        "scored as for Table 1 (`benchmarks.evaluate`, SPEC §7): mean rMT per note, mean log p(a|s) under the "
+        "scored as for Table 1 (`benchmarks.evaluate`, docs/spec.md §7): mean rMT per note, mean log p(a|s) under the "
         "Note RNN, the Table 1 statistics.",
         "",
         "| statistic | " + " | ".join(rows) + " |",

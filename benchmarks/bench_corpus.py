@@ -1,4 +1,4 @@
-"""Time encoding the default corpus (SPEC §2) cold and from the cache; write benchmarks/results/corpus.md.
+"""Time encoding the default corpus (docs/spec.md §2) cold and from the cache; write benchmarks/results/corpus.md.
 
 Cold = a fresh temporary cache directory (every tune parsed); warm = the same call again (the
 ``.npz`` cache), measured in this process and in a fresh Python process (imports included).

@@ -1,4 +1,4 @@
-"""Speed of the reward rules (SPEC §4) and the Table 1 statistics (SPEC §7); writes results/rules.md.
+"""Speed of the reward rules (docs/spec.md §4) and the Table 1 statistics (docs/spec.md §7); writes results/rules.md.
 
 Targets: all statistics of 100,000 melodies of 32 steps in <= 10 s on 2 cores; one
 ``RuleEvaluator.step`` with N = 1 row in <= 100 µs (the single env at >= 5,000 steps/s) and

@@ -156,7 +156,7 @@ def _forward(module: str, argv: list[str]) -> int:
 
 
 _FORWARDED = {
-    "train-note-rnn": ("benchmarks.train_note_rnn", "train the Note RNN on a corpus (SPEC §3)"),
+    "train-note-rnn": ("benchmarks.train_note_rnn", "train the Note RNN on a corpus (docs/spec.md §3)"),
     "train": ("benchmarks.train", "train one tuner (q, psi, g, rl_only) on MelodyCompose-v0"),
     "reproduce": ("benchmarks.table1", "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page"),
     "demo": ("benchmarks.demo", "the quick reproduction on the shipped defaults (the README's main job)"),

@@ -1,4 +1,4 @@
-"""Compose and score melodies the way Table 1 and Figure 2 do (SPEC §7).
+"""Compose and score melodies the way Table 1 and Figure 2 do (docs/spec.md §7).
 
 Every model composes from one random note onset (the primer, not part of the melody) and samples
 each note from its policy at temperature 1: p for the Note RNN, softmax(Q), softmax(Ψ), or
@@ -32,7 +32,7 @@ class Scored:
 
 
 def compose(model: Model, n: int, length: int = 32, seed: int = 0, batch: int = 1_000) -> tuple[np.ndarray, ...]:
-    """Compose ``n`` melodies from random primers, ``batch`` at a time (SPEC §7).
+    """Compose ``n`` melodies from random primers, ``batch`` at a time (docs/spec.md §7).
 
     :return: ``(primers (n,), melodies (n, length))``.
     """
@@ -61,7 +61,7 @@ def log_prior(reward_rnn: NoteRNN, primers: np.ndarray, melodies: np.ndarray, ba
 
 
 def music_theory(melodies: np.ndarray, key: Key = C_MAJOR, rules: RuleSet = DEFAULT_RULES) -> np.ndarray:
-    """rMT of every note when the melodies are composed note by note (SPEC §4), all rows at once."""
+    """rMT of every note when the melodies are composed note by note (docs/spec.md §4), all rows at once."""
     n, length = melodies.shape
     evaluator = RuleEvaluator(n, length=length, key=key, rules=rules)
     return np.stack([evaluator.step(melodies[:, t]).sum(1) for t in range(length)], axis=1)

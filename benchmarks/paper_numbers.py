@@ -1,4 +1,4 @@
-"""The paper's Table 1 (SPEC §7): 100,000 melodies per model, fractions as reported.
+"""The paper's Table 1 (docs/spec.md §7): 100,000 melodies per model, fractions as reported.
 
 The paper gives no RL-only column; its Figure 2 puts the RL-only model's mean log p(a|s) near
 log(1/38) ≈ −3.64.

@@ -1,11 +1,11 @@
 """The speed report: every stage of the project timed side by side in one run; writes runs/speed.md.
 
-1. Corpus encoding (SPEC §2): cold (a fresh temporary cache) and warm (the second load).
+1. Corpus encoding (docs/spec.md §2): cold (a fresh temporary cache) and warm (the second load).
 2. ``MelodyCompose-v0``: the single env, the vector env of N = 256 melodies, the bare batched Reward
    RNN step of the same N (the floor) and their ratio.
-3. Training: RLTuner Q at SPEC §6 settings, env steps/s including the gradient steps, beside SB3's
+3. Training: RLTuner Q at docs/spec.md §6 settings, env steps/s including the gradient steps, beside SB3's
    DQN on the same env and budget.
-4. Composing and scoring 100,000 melodies as Table 1 does (``benchmarks.evaluate``, SPEC §7) for the
+4. Composing and scoring 100,000 melodies as Table 1 does (``benchmarks.evaluate``, docs/spec.md §7) for the
    Note RNN and a Q tuner (untrained: it composes at the speed of a trained one), stage by stage.
 5. The wall time of the paper-scale reproduction, read from its ``table1.json``.
 6. These figures beside the original implementation's reported ones (not measured here).
@@ -105,7 +105,7 @@ def corpus_section(args: Args) -> list[str]:
     """Encode ``args.corpus`` cold into a fresh temporary cache, then load it warm from that cache."""
     rows, summary = bench_corpus.time_corpus(args.corpus, args.corpus_workers, new_process=False)
     return [
-        "## 1. Corpus encoding (SPEC §2)",
+        "## 1. Corpus encoding (docs/spec.md §2)",
         "",
         "| run | wall s | CPU s (incl. workers) |",
         "|---|---|---|",
@@ -145,7 +145,7 @@ def env_section(args: Args) -> list[str]:
 
 
 def agents_section(args: Args) -> tuple[list[str], float]:
-    """RLTuner Q (SPEC §6) and SB3 DQN on the same env and budget; returns the lines and RLTuner's steps/s."""
+    """RLTuner Q (docs/spec.md §6) and SB3 DQN on the same env and budget; returns the lines and RLTuner's steps/s."""
     speeds = bench_agents.throughput(args.agent_envs, args.agent_steps, args.repeats, args.seed, dqn=args.dqn)
     ours = next(iter(speeds.values()))
     lines = [
@@ -221,7 +221,7 @@ def scoring_section(args: Args) -> tuple[list[str], float]:
     totals = {name: sum(t[s] for s in stages[:4]) for name, t in times.items()}
     n = args.melodies
     lines = [
-        f"## 4. Composing and scoring {n:,} melodies (Table 1, SPEC §7)",
+        f"## 4. Composing and scoring {n:,} melodies (Table 1, docs/spec.md §7)",
         "",
         "`benchmarks.evaluate.compose_and_score` + `summarise`, stage by stage (one run each). The Q tuner is "
         "untrained: composing costs the same before and after training.",

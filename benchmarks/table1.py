@@ -1,7 +1,7 @@
 """Reproduce the paper's Table 1 and Figures 2 and 4, with a listening page.
 
 ``rl-tuner reproduce`` (or ``python -m benchmarks.table1``) trains Q, Ψ, G and RL-only from the
-shipped Note RNN with SPEC §6 settings, records Figure 2 during training, then composes and scores
+shipped Note RNN with docs/spec.md §6 settings, records Figure 2 during training, then composes and scores
 ``melodies`` melodies per model (the Note RNN included) and writes, under ``--out``:
 ``table1.md`` / ``table1.json``, ``fig2.png`` / ``fig2.csv``, ``fig4.png``, ``samples/`` (MIDI, WAV,
 piano rolls) and ``index.html``.
@@ -49,13 +49,13 @@ from reward_rules import TABLE1_KEYS, table1_intervals
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
-# scale -> (env steps per tuner, melodies scored per model); SPEC §6-7 for "paper".
+# scale -> (env steps per tuner, melodies scored per model); docs/spec.md §6-7 for "paper".
 SCALES = {"quick": (200_000, 10_000), "paper": (1_000_000, 100_000)}
 
 
 @dataclass
 class Args:
-    """Settings of the reproduction (defaults: SPEC §6 at the ``quick`` scale)."""
+    """Settings of the reproduction (defaults: docs/spec.md §6 at the ``quick`` scale)."""
 
     out: str = "runs/reproduce"
     """output folder (results, models, samples, page); rerunning resumes in it"""
@@ -68,7 +68,7 @@ class Args:
     algorithms: str = ",".join(ALGORITHMS)
     """tuners to train, comma-separated"""
     c: float = 0.5
-    """weight c of the music-theory reward, r = log p(a|s) + rMT/c (SPEC §5-6)"""
+    """weight c of the music-theory reward, r = log p(a|s) + rMT/c (docs/spec.md §5-6)"""
     n_envs: int = 64
     """melodies composed in parallel while training (one gradient step per 5 env steps still holds)"""
     eval_points: int = 10
@@ -161,7 +161,7 @@ def _init_worker(counter, threads: int) -> None:
 
 
 def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
-    """Train one tuner (SPEC §6; ε ramps over the first half of ``steps``) and save it under ``out/models``.
+    """Train one tuner (docs/spec.md §6; ε ramps over the first half of ``steps``) and save it under ``out/models``.
 
     :return: training wall time in seconds.
     """
@@ -277,8 +277,8 @@ def _markdown(result: dict) -> str:
         f"Wall time: {timing_label(result['wall_time_seconds'], result['training_seconds'], result['reused_models'])}"
         "  \n"
         f"Settings: {steps_label(result['training_steps'])}, {s['melodies']:,} melodies per model, c = {s['c']}, "
-        f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as SPEC §6.\n\n"
-        "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as SPEC §7 defines;"
+        f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as docs/spec.md §6.\n\n"
+        "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as docs/spec.md §7 defines;"
         " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n" + "\n".join(lines) + "\n"
     )
 

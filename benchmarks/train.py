@@ -1,6 +1,6 @@
 """Train one tuner on ``MelodyCompose-v0`` and save it: ``rl-tuner train --algorithm q --steps 200000``.
 
-Hyperparameters are the paper's (SPEC §6) unless a flag says otherwise. At the end the tuner composes
+Hyperparameters are the paper's (docs/spec.md §6) unless a flag says otherwise. At the end the tuner composes
 ``--melodies`` melodies and prints their Table 1 statistics beside the Note RNN's.
 """
 
@@ -20,7 +20,7 @@ from melody_env.threads import torch_threads
 
 @dataclass
 class Args:
-    """Settings of one training run (SPEC §6 defaults)."""
+    """Settings of one training run (docs/spec.md §6 defaults)."""
 
     algorithm: str = "q"
     """one of q, psi, g, rl_only"""

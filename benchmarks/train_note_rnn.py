@@ -1,4 +1,4 @@
-"""Train the Note RNN on a corpus and write its checkpoint and a report (SPEC §3).
+"""Train the Note RNN on a corpus and write its checkpoint and a report (docs/spec.md §3).
 
 The shipped checkpoint (melody_env/checkpoints/note_rnn.*) was made with::
 
@@ -33,7 +33,7 @@ from melody_env.training import NoteRNNTrainingResult, train_note_rnn
 
 @dataclass
 class Args:
-    """Arguments of the Note RNN training script (paper values from SPEC §3 unless noted)."""
+    """Arguments of the Note RNN training script (paper values from docs/spec.md §3 unless noted)."""
 
     source: str = "music21"
     """corpus: 'music21' (the folk ABC collections music21 ships) or a folder of MIDI/ABC files"""

@@ -1,4 +1,4 @@
-"""melody_env: the ``MelodyCompose-v0`` Gymnasium environment and what it is built from (SPEC §1-§5).
+"""melody_env: the ``MelodyCompose-v0`` Gymnasium environment and what it is built from (docs/spec.md §1-§5).
 
 Importing the package registers ``MelodyCompose-v0`` (single env, and a batched vector env for
 ``gym.make_vec``) and nothing heavier: torch, music21 and the classes below load on first use. It

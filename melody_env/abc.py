@@ -1,4 +1,4 @@
-"""ABC text → symusic scores, many tunes per abc2midi run (SPEC §2: the default corpus is ABC).
+"""ABC text → symusic scores, many tunes per abc2midi run (docs/spec.md §2: the default corpus is ABC).
 
 An ``.abc`` file holds many tunes, each starting with an ``X:`` line; text before the first ``X:`` is
 the file header and applies to every tune. music21's ABC parser takes ≈0.1 s a tune, and

@@ -1,7 +1,7 @@
 """The batched core of ``MelodyCompose-v0``: N melodies composed in lockstep, no Gymnasium API.
 
 :class:`MelodyBatch` holds, for every row, the frozen Reward RNN's state after the last note and the
-log-probabilities it gives the next note, and the rules' state (SPEC §4, §5). One ``step`` is one
+log-probabilities it gives the next note, and the rules' state (docs/spec.md §4, §5). One ``step`` is one
 Reward-RNN step (its numpy copy, :class:`~melody_env.frozen_rnn.FrozenNoteRNN`) and one
 ``RuleEvaluator.step`` for all rows. :class:`melody_env.env.MelodyComposeEnv`
 is this core with one row; :class:`melody_env.vector.MelodyComposeVectorEnv` exposes N rows. The
@@ -60,7 +60,7 @@ def resolve_key(key: Key | str) -> Key:
 
 
 def resolve_rules(rules: RuleSet | Mapping[str, float] | None) -> RuleSet:
-    """The rule set: ``None`` = the nine rules of SPEC §4; a mapping ``{name: weight}`` reweighs those."""
+    """The rule set: ``None`` = the nine rules of docs/spec.md §4; a mapping ``{name: weight}`` reweighs those."""
     if rules is None:
         return DEFAULT_RULES
     if isinstance(rules, RuleSet):
@@ -155,7 +155,7 @@ def render_melody(mode: str, primer: np.ndarray, melody: np.ndarray, length: int
 
 # ------------------------------------------------------------------------------------------ core
 class MelodyBatch:
-    """N melodies composed note by note with the reward of Eq. 3 (SPEC §4, §5); no Gymnasium API.
+    """N melodies composed note by note with the reward of Eq. 3 (docs/spec.md §4, §5); no Gymnasium API.
 
     Arguments as in :class:`melody_env.env.MelodyComposeEnv`, plus ``num_melodies`` (N). Row arrays
     (``notes``, ``positions``, ``melodies``, ``log_probs``) are the core's own buffers: copy before keeping.
@@ -226,7 +226,7 @@ class MelodyBatch:
 
     # --------------------------------------------------------------------------------- priming
     def draw_primer(self, rng: np.random.Generator, primer: str | np.ndarray | None = None) -> np.ndarray:
-        """Primer notes of one melody, drawn from ``rng`` (SPEC §6: one random note onset, classes 2..37).
+        """Primer notes of one melody, drawn from ``rng`` (docs/spec.md §6: one random note onset, classes 2..37).
 
         :param primer: a resolved primer overriding the constructor's (``None``: the constructor's).
         """

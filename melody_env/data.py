@@ -1,4 +1,4 @@
-"""The melody corpus the Note RNN learns from (SPEC §2), encoded once and cached on disk.
+"""The melody corpus the Note RNN learns from (docs/spec.md §2), encoded once and cached on disk.
 
 ``load_corpus()`` reads the ABC folk collections shipped inside music21 (Essen, O'Neill's 1850,
 Ryan's Mammoth, Aird's Airs: ≈12.7k tunes); ``load_corpus(folder)`` reads every ``.mid``/``.midi``
@@ -41,7 +41,7 @@ from melody_env.midi_extract import ABC_RULES, MIDI_RULES, ExtractConfig, extrac
 FORMAT_VERSION = 3
 """Bump when the encoding or extraction changes, so old caches are not reused."""
 MUSIC21_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
-"""The ABC folk collections of music21's corpus that form the default corpus (SPEC §2)."""
+"""The ABC folk collections of music21's corpus that form the default corpus (docs/spec.md §2)."""
 MIDI_SUFFIXES = (".mid", ".midi")
 _MIN_TASKS_PER_WORKER = 16
 _ABC_CHUNK = 100
@@ -78,7 +78,7 @@ class Corpus:
         return [m for m, v in zip(self.melodies, self.is_valid, strict=True) if v]
 
     def openings(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
-        """First tokens of ``n`` training melodies drawn uniformly (to prime the env, SPEC §6).
+        """First tokens of ``n`` training melodies drawn uniformly (to prime the env, docs/spec.md §6).
 
         :param n: number of openings.
         :param rng: a numpy Generator or a seed.
@@ -303,7 +303,7 @@ def load_corpus(
     workers: int = 2,
     use_cache: bool = True,
 ) -> Corpus:
-    """Load (from cache) or encode a corpus of melodies (SPEC §2).
+    """Load (from cache) or encode a corpus of melodies (docs/spec.md §2).
 
     :param source: ``"music21"`` (the folk ABC collections inside music21), or a folder (or a single
         file) of ``.mid``/``.midi``/``.abc`` files.

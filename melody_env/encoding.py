@@ -1,4 +1,4 @@
-"""Melodies as 38-class token arrays, and their round trips to notes, music21 and MIDI (SPEC §1).
+"""Melodies as 38-class token arrays, and their round trips to notes, music21 and MIDI (docs/spec.md §1).
 
 A note is its onset class (``46 + k`` = MIDI pitch) followed by ``NO_EVENT`` (1) for each further
 step it sounds; a rest is ``NOTE_OFF`` (0) at its first step followed by 1s. Back-to-back notes need
@@ -62,7 +62,7 @@ Writer = TypeVar("Writer", bound=Callable[..., Path])
 
 
 def notes_to_melody(pitches, start_steps, end_steps, length: int | None = None) -> np.ndarray:
-    """Encode quantized monophonic notes as tokens (SPEC §1).
+    """Encode quantized monophonic notes as tokens (docs/spec.md §1).
 
     :param pitches: MIDI pitches in [48, 84), one per note.
     :param start_steps: onset steps (16ths), strictly increasing.
@@ -93,7 +93,7 @@ def notes_to_melody(pitches, start_steps, end_steps, length: int | None = None) 
 
 
 def melody_to_notes(melody) -> list[tuple[int, int, int]]:
-    """Decode tokens into notes ``(midi_pitch, start_step, end_step)`` (SPEC §1).
+    """Decode tokens into notes ``(midi_pitch, start_step, end_step)`` (docs/spec.md §1).
 
     :param melody: 1-D tokens 0..37.
     """
@@ -267,7 +267,7 @@ def read_melody(path: str | Path, transpose: bool = False) -> np.ndarray:
     kept, and for MIDI the end of the track sets the length (trailing rest).
 
     :param path: a ``.mid``/``.midi`` or ``.abc`` file.
-    :param transpose: also transpose to C major / A minor, as the corpus is (SPEC §2).
+    :param transpose: also transpose to C major / A minor, as the corpus is (docs/spec.md §2).
     :raises ValueError: when the file cannot be parsed or holds no notes.
     """
     import symusic
@@ -332,7 +332,7 @@ def transpose_melody(melody, semitones: int) -> np.ndarray:
 class Primer:
     """A melody file read as a primer: in the Note RNN's key, and the way back to the file's.
 
-    :param tokens: the file's first melody transposed to C major / A minor (as the corpus is, SPEC §2):
+    :param tokens: the file's first melody transposed to C major / A minor (as the corpus is, docs/spec.md §2):
         what the models are primed with.
     :param original: the same notes as written in the file (octaves folded into [48, 84) only if needed).
     :param shift: semitones from ``tokens`` back to the file: ``transpose_melody(tokens, shift)`` is

@@ -23,10 +23,10 @@ class MelodyComposeEnv(gym.Env):
     ## Description
 
     The agent writes a melody of ``melody_length`` (32) steps. Each step is one of 38 classes
-    (SPEC §1): 0 = note off (a rest starts), 1 = no event (the sounding note or rest continues),
+    (docs/spec.md §1): 0 = note off (a rest starts), 1 = no event (the sounding note or rest continues),
     k = 2..37 = onset of MIDI pitch 46 + k (C3..B5). A frozen *Reward RNN* (the pretrained Note RNN,
     one LSTM of 100 cells) listens to the melody; the reward combines how likely it finds each note
-    with nine music-theory rules (SPEC §4), as in the paper's Eq. 3.
+    with nine music-theory rules (docs/spec.md §4), as in the paper's Eq. 3.
 
     ## Action Space
 
@@ -44,7 +44,7 @@ class MelodyComposeEnv(gym.Env):
     | `c`        | `Box(-B, B, (100,), float32)`| Reward RNN LSTM cell state after consuming `note`         |
     | `position` | `Discrete(melody_length + 1)`| notes of the melody played so far (0 after reset)         |
 
-    ``note`` is the input of the paper's Q network, which keeps its own LSTM state (SPEC §5); ``h`` and
+    ``note`` is the input of the paper's Q network, which keeps its own LSTM state (docs/spec.md §5); ``h`` and
     ``c`` are the Reward RNN's, so ``reward_rnn.output(h)`` are the logits of p(. | s). Their size is
     the Reward RNN's hidden size (100 for the shipped model). ``c`` grows by less than 1 per note the
     Reward RNN consumes (``c' = f·c + i·g`` with ``f, i`` in (0, 1), ``|g| < 1``), so an observation has
@@ -67,7 +67,7 @@ class MelodyComposeEnv(gym.Env):
     ## Starting State
 
     The Reward RNN starts from the zero state and consumes a *primer*, which is not part of the
-    melody: by default one note onset drawn uniformly from classes 2..37 with ``np_random`` (SPEC §6;
+    melody: by default one note onset drawn uniformly from classes 2..37 with ``np_random`` (docs/spec.md §6;
     the original drew from classes 0..36, including rests and holds and leaving out B5).
     ``primer="corpus"`` uses the first ``corpus_primer_steps`` steps of a random training melody
     of ``corpus`` (loaded on first use, slow the first time); a MIDI/ABC path or a sequence of classes
@@ -96,7 +96,7 @@ class MelodyComposeEnv(gym.Env):
     :param c: weight of the prior against the rules (paper: 0.5).
     :param key: key of the rules (a ``reward_rules.Key`` or a string such as ``"A minor"``).
     :param melody_length: notes per melody (paper: 32).
-    :param rules: a ``reward_rules.RuleSet`` (default the nine rules of SPEC §4, weight 1) or a mapping
+    :param rules: a ``reward_rules.RuleSet`` (default the nine rules of docs/spec.md §4, weight 1) or a mapping
         ``{rule name: weight}`` reweighing them.
     :param reward_mode: ``"full"``, ``"rules"`` or ``"prior"`` (see Rewards).
     :param primer: ``"random"``, ``"corpus"``, a MIDI/ABC file path or a sequence of classes.

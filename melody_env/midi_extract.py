@@ -1,4 +1,4 @@
-"""Monophonic melodies from scores, after Magenta's melody extraction (SPEC §2).
+"""Monophonic melodies from scores, after Magenta's melody extraction (docs/spec.md §2).
 
 Steps for one track: quantize onsets and ends to 16ths (4 steps per quarter, a zero-length note keeps
 one step); drop the track if two notes start on the same step (or keep the highest note, an option);
@@ -25,7 +25,7 @@ _OCTAVE_SHIFTS = np.arange(-6, 7) * 12
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    """Melody-extraction settings; the defaults are Magenta's (SPEC §2).
+    """Melody-extraction settings; the defaults are Magenta's (docs/spec.md §2).
 
     :param min_bars: shortest melody kept, in bars of the track's time signature.
     :param min_unique_pitches: fewest distinct MIDI pitches a melody must hold.
@@ -134,7 +134,7 @@ def major_key(pitches: np.ndarray, hint: int | None = None) -> int:
 
 
 def transpose_to_c(pitches: np.ndarray, hint: int | None = None) -> np.ndarray:
-    """Shift by −5..+6 semitones so the estimated major key becomes C (SPEC §2)."""
+    """Shift by −5..+6 semitones so the estimated major key becomes C (docs/spec.md §2)."""
     shift = -major_key(pitches, hint)
     if shift < -5:
         shift += 12
@@ -160,7 +160,7 @@ def fold_octaves(pitches: np.ndarray) -> np.ndarray:
 def extract_melodies(
     track: NoteTrack, config: ExtractConfig = MIDI_RULES, counts: Counter | None = None, transpose: bool = True
 ) -> list[NoteTrack]:
-    """Magenta's melody extraction on one quantized track (SPEC §2).
+    """Magenta's melody extraction on one quantized track (docs/spec.md §2).
 
     :param track: quantized notes of one instrument.
     :param config: thresholds and the polyphony policy.

@@ -1,4 +1,4 @@
-"""The Note RNN: one LSTM layer over one-hot notes, predicting the next note (SPEC §3).
+"""The Note RNN: one LSTM layer over one-hot notes, predicting the next note (docs/spec.md §3).
 
 The same weights are the pretrained melody model, the Reward RNN (frozen, giving log p(a|s) in the
 reward of Eq. 3) and the initial Q / target networks. ``forward`` runs whole sequences (training,
@@ -33,7 +33,7 @@ State = tuple[torch.Tensor, torch.Tensor]
 
 @dataclass(frozen=True)
 class NoteRNNConfig:
-    """Shape of the Note RNN (SPEC §3: one-hot 38 in, one LSTM layer of 100 cells, 38 logits out).
+    """Shape of the Note RNN (docs/spec.md §3: one-hot 38 in, one LSTM layer of 100 cells, 38 logits out).
 
     :param num_classes: size of the note vocabulary (``reward_rules.tokens.NUM_CLASSES``).
     :param hidden_size: LSTM cells.
@@ -204,7 +204,7 @@ def primer_from_file(
     :param path: the file (read with :func:`melody_env.encoding.read_melody`, its first melody).
     :param n: number of melodies to prime.
     :param max_steps: keep only the last ``max_steps`` steps (``None``: all).
-    :param transpose: transpose to C major / A minor first, as the training corpus is (SPEC §2).
+    :param transpose: transpose to C major / A minor first, as the training corpus is (docs/spec.md §2).
     :return: ``(n, P)`` int64.
     """
     from melody_env.encoding import read_melody  # music21 is heavy: imported only when a file is read

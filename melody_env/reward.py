@@ -1,4 +1,4 @@
-"""The environment's reward: the Note RNN prior plus the music-theory rules (paper Eq. 3, SPEC §5)."""
+"""The environment's reward: the Note RNN prior plus the music-theory rules (paper Eq. 3, docs/spec.md §5)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ def compose_reward(
     """Reward of choosing note ``a`` in state ``s`` (Eq. 3): ``r(s, a) = log p(a|s) + r_MT(a, s) / c``.
 
     :param log_prior: ``log p(a|s)`` from the frozen Reward RNN (temperature 1), scalar or ``(N,)``.
-    :param music_theory: ``r_MT(a, s)``, the (weighted) sum of the rules of SPEC §4, same shape.
+    :param music_theory: ``r_MT(a, s)``, the (weighted) sum of the rules of docs/spec.md §4, same shape.
     :param c: the weight of the prior against the rules (paper: 0.5; the original's ``reward_scaler`` is
         ``1 / c``).
     :param mode: ``"full"`` (Eq. 3, for Q and Ψ learning), ``"rules"`` (``r_MT / c`` only, for G learning and
-        the RL-only baseline, SPEC §5) or ``"prior"`` (``log p(a|s)`` only).
+        the RL-only baseline, docs/spec.md §5) or ``"prior"`` (``log p(a|s)`` only).
     :return: the reward, with the shape of the inputs.
     """
     if mode == "full":

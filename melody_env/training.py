@@ -1,4 +1,4 @@
-"""Training the Note RNN on a melody corpus (SPEC §3).
+"""Training the Note RNN on a melody corpus (docs/spec.md §3).
 
 The paper's recipe: batches of 128, Adam, gradient norm clipped at 5, an L2 penalty of 2.5e-5 on
 the weights added to the loss, and the loss of the first 8 steps of each sequence not used (the LSTM
@@ -90,7 +90,7 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
 
 
 def l2_penalty(model: NoteRNN, l2: float) -> torch.Tensor:
-    """``l2 · ½ Σ w²`` over the weight matrices (not the biases), the paper's L2 term (SPEC §3).
+    """``l2 · ½ Σ w²`` over the weight matrices (not the biases), the paper's L2 term (docs/spec.md §3).
 
     The ½ follows TensorFlow's ``tf.nn.l2_loss``, the usual form of an L2 hyperparameter there.
     """
@@ -241,7 +241,7 @@ def train_note_rnn(
     progress: bool = True,
     label_convention: str = "paper",
 ) -> NoteRNNTrainingResult:
-    """Train a Note RNN with the paper's recipe (SPEC §3), keeping the weights of the best validation loss.
+    """Train a Note RNN with the paper's recipe (docs/spec.md §3), keeping the weights of the best validation loss.
 
     :param corpus: ``train`` / ``valid`` melodies (e.g. ``melody_env.data.load_corpus()``).
     :param iterations: maximum gradient steps (paper: 30,000).

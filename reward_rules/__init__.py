@@ -1,4 +1,4 @@
-"""Music-theory rules (rMT), their batched evaluator and the Table 1 statistics (SPEC §1, §4, §7)."""
+"""Music-theory rules (rMT), their batched evaluator and the Table 1 statistics (docs/spec.md §1, §4, §7)."""
 
 from reward_rules.registry import Rule, RuleSet
 from reward_rules.reward import RuleEvaluator, music_theory_rewards

@@ -1,4 +1,4 @@
-"""Detectors behind the music-theory rules (SPEC §4) and the Table 1 statistics (SPEC §7).
+"""Detectors behind the music-theory rules (docs/spec.md §4) and the Table 1 statistics (docs/spec.md §7).
 
 Rules 3–8 run incrementally: a tracker keeps a little state per melody (row) and its ``step``
 consumes each row's newest note ``a``, so one step costs a fixed number of numpy operations on
@@ -8,7 +8,7 @@ finished melodies note by note), so each rule has one implementation. A tracker 
 of a row in order after ``reset`` of that row; ``positions`` (N,) is the 0-based beat of ``a``.
 
 ``autocorrelation`` and ``unique_extremes`` read a batch of melodies ``(N, L)`` at once: row ``i``
-holds S (SPEC §4: the melody so far including ``a``) in ``melodies[i, :positions[i] + 1]``; entries
+holds S (docs/spec.md §4: the melody so far including ``a``) in ``melodies[i, :positions[i] + 1]``; entries
 after that are never read. Nothing here loops over rows.
 
 Small lookup tables replace branches. Tables indexed by a previous pitch have one extra last row
@@ -24,17 +24,17 @@ import numpy as np
 from reward_rules.tokens import FIRST_PITCH_CLASS, NO_EVENT, NOTE_OFF, NUM_CLASSES
 
 BAR = 8
-"""Steps in a motif window (SPEC §4 rules 5–6: "bar = 8 steps")."""
+"""Steps in a motif window (docs/spec.md §4 rules 5–6: "bar = 8 steps")."""
 LEAP = 7
-"""Smallest leap in semitones, a fifth (SPEC §4 rule 8)."""
+"""Smallest leap in semitones, a fifth (docs/spec.md §4 rule 8)."""
 STEPS_BETWEEN_LEAPS = 6
-"""A leap back resolves a leap only if more than this many steps passed since it (SPEC §4 rule 8)."""
+"""A leap back resolves a leap only if more than this many steps passed since it (docs/spec.md §4 rule 8)."""
 RESOLVED = 1
-"""Leap outcome: a pending leap was resolved (SPEC §4 rule 8)."""
+"""Leap outcome: a pending leap was resolved (docs/spec.md §4 rule 8)."""
 DOUBLED = -1
-"""Leap outcome: a second leap in the pending leap's direction (SPEC §4 rule 8)."""
+"""Leap outcome: a second leap in the pending leap's direction (docs/spec.md §4 rule 8)."""
 LAGS = (1, 2, 3)
-"""Lags of the rule-4 autocorrelation (SPEC §4)."""
+"""Lags of the rule-4 autocorrelation (docs/spec.md §4)."""
 
 _TOKEN = np.arange(NUM_CLASSES)
 _IS_PITCH = _TOKEN >= FIRST_PITCH_CLASS
@@ -64,7 +64,7 @@ def new_notes(melodies: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def previous_pitch_after(previous: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """SPEC §4 rule 7's previous pitch once ``a`` is played: ``a`` if it is an onset (class >= 2),
+    """docs/spec.md §4 rule 7's previous pitch once ``a`` is played: ``a`` if it is an onset (class >= 2),
     else ``previous`` (-1 = the melody has no onset yet). Start every row at -1.
 
     :param previous: (N,) previous pitch before ``a``.
@@ -93,7 +93,7 @@ _KEEPS_SCANNING = (_TOKEN <= NO_EVENT).astype(np.int8)  # a 0 or 1 marks; anothe
 
 
 class RepetitionTracker:
-    """SPEC §4 rule 3 for N melodies: the backward scan from the newest note, for every candidate.
+    """docs/spec.md §4 rule 3 for N melodies: the backward scan from the newest note, for every candidate.
 
     For a candidate next note ``b``, scanning backwards: tokens equal to ``b`` count ``n``; a 0 or 1
     other than ``b`` marks ("rest between" / "held"); any other token stops the scan. So playing
@@ -131,7 +131,7 @@ _LAGS_FROM_0 = np.array((0, *LAGS))
 def autocorrelation_fraction(
     n: np.ndarray, s1: np.ndarray, prod: np.ndarray, ends: np.ndarray, lags: np.ndarray
 ) -> np.ndarray:
-    """SPEC §4 rule 4's biased autocorrelation as exact fractions of integers.
+    """docs/spec.md §4 rule 4's biased autocorrelation as exact fractions of integers.
 
     ``c = Σ_{i<n-lag} x_i x_{i+lag} / (n · var(S))``, ``x = S - mean(S)``, population variance (as
     ``rl_tuner_ops.autocorrelate``), is ``num(lag) / num(0)`` with
@@ -158,7 +158,7 @@ def autocorrelation_fraction(
 
 
 def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int, ...] = LAGS) -> np.ndarray:
-    """SPEC §4 rule 4: autocorrelation of S at each lag (:func:`autocorrelation_fraction`), from a
+    """docs/spec.md §4 rule 4: autocorrelation of S at each lag (:func:`autocorrelation_fraction`), from a
     batch of melodies, with one division, so the value does not depend on summation order.
     0 when ``n <= lag`` (no pairs), NaN when S is constant. (Unlike the original's floating-point
     estimate, a coefficient of exactly ±0.15, e.g. lag 3 of ``[1, 16, 16, 16, 16]``, is exactly 0.15
@@ -184,7 +184,7 @@ def autocorrelation(melodies: np.ndarray, positions: np.ndarray, lags: tuple[int
 
 
 class AutocorrelationTracker:
-    """SPEC §4 rule 4 for N growing melodies: the integer sums of :func:`autocorrelation_fraction`
+    """docs/spec.md §4 rule 4 for N growing melodies: the integer sums of :func:`autocorrelation_fraction`
     at lags 0 (the variance), 1, 2, 3, each updated by a note in O(1).
 
     ``sums`` (8, N) holds ``[P(0..3), (A + B)(0..3)]`` (``P(0) = Σ S²``, ``(A + B)(0) = 2 Σ S``).
@@ -231,7 +231,7 @@ _DISTINCT = np.where(np.arange(65) <= BAR, np.arange(65), 0)
 
 
 class MotifTracker:
-    """SPEC §4 rules 5–6 for N melodies: the last 16 tokens of each row.
+    """docs/spec.md §4 rules 5–6 for N melodies: the last 16 tokens of each row.
 
     After ``step``, ``distinct()`` is ``u``, the distinct onset classes among the last 8 tokens of S
     (octaves distinct, 0/1 not pitches; 0 while S has fewer than 8 tokens, as the original's
@@ -311,7 +311,7 @@ _LEAP_START = int(_leap_state(np.array(0), np.array(-1), np.array(0)))
 
 
 class LeapTracker:
-    """SPEC §4 rule 8 state machine for N melodies: pending leap, pitch leapt from, steps since.
+    """docs/spec.md §4 rule 8 state machine for N melodies: pending leap, pitch leapt from, steps since.
 
     For a 0/1 token: steps += 1, outcome 0. A leap is a move of ``>= 7`` semitones from the previous
     pitch (:func:`previous_pitch_after`; intervals above an octave included). On a leap: pending in
@@ -346,7 +346,7 @@ class LeapTracker:
 
 # ----------------------------------------------------------------------- rule 9, unique extremes
 def unique_extremes(melodies: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SPEC §4 rule 9 conditions on S: the highest token occurs once; the lowest pitch occurs once.
+    """docs/spec.md §4 rule 9 conditions on S: the highest token occurs once; the lowest pitch occurs once.
 
     The highest token is taken over all tokens, 0/1 included (as the original: it only matters for a
     melody without pitches); the lowest is over note onsets only (False when there are none).

@@ -1,6 +1,6 @@
 """The rule registry: named, weighted, batched reward rules that users can switch, reweigh or extend.
 
-A rule is a function of the batch so far (SPEC §4 notation: ``a`` = newest note, ``S`` = melody so
+A rule is a function of the batch so far (docs/spec.md §4 notation: ``a`` = newest note, ``S`` = melody so
 far + ``a``, beat = position of ``a``)::
 
     fn(melodies: np.ndarray, positions: np.ndarray, key: Key) -> np.ndarray  # (N,) float
@@ -45,7 +45,7 @@ class Rule:
     :param fn: ``fn(melodies, positions, key) -> (N,)`` rewards, or, if ``stateful``, a factory
         ``fn(num_melodies)`` returning an object with ``reset(mask)`` and that call.
     :param weight: multiplier of the rule's reward; 0 keeps the rule (and its state) but mutes it.
-    :param stateful: whether ``fn`` is a factory of per-batch state (e.g. the leap rule, SPEC §4 rule 8).
+    :param stateful: whether ``fn`` is a factory of per-batch state (e.g. the leap rule, docs/spec.md §4 rule 8).
     """
 
     name: str

@@ -1,6 +1,6 @@
 """rMT for N melodies stepping together (``RuleEvaluator``) and for one melody (``music_theory_rewards``).
 
-Both return the weighted per-rule breakdown, one column per rule of the ``RuleSet``; rMT (SPEC §4)
+Both return the weighted per-rule breakdown, one column per rule of the ``RuleSet``; rMT (docs/spec.md §4)
 is the row sum. ``music_theory_rewards`` drives a one-row ``RuleEvaluator``, so each rule has one
 implementation and both give bit-identical numbers.
 """
@@ -21,7 +21,7 @@ def _positive_int(value: object, name: str) -> int:
 
 
 class RuleEvaluator:
-    """Incremental, batched rMT: N melodies of ``length`` steps composed note by note (SPEC §4).
+    """Incremental, batched rMT: N melodies of ``length`` steps composed note by note (docs/spec.md §4).
 
     Each ``step(actions)`` appends one note to every row and evaluates every rule for every row with
     numpy (no loop over rows); the built-in rules keep per-row state, so a step costs the same at
@@ -31,7 +31,7 @@ class RuleEvaluator:
     :param num_melodies: N, the number of melodies composed together.
     :param length: notes per melody (32 in the paper); rule 2 and rule 9 use it.
     :param key: key of rules 1, 2 and 7 (default C major).
-    :param rules: the rules and weights (default the nine rules of SPEC §4, weight 1).
+    :param rules: the rules and weights (default the nine rules of docs/spec.md §4, weight 1).
     """
 
     def __init__(
@@ -132,7 +132,7 @@ class RuleEvaluator:
 def music_theory_rewards(
     melody: np.ndarray, length: int = 32, key: Key = C_MAJOR, rules: RuleSet | tuple[Rule, ...] = DEFAULT_RULES
 ) -> np.ndarray:
-    """Weighted per-rule rewards of one melody composed note by note (SPEC §4).
+    """Weighted per-rule rewards of one melody composed note by note (docs/spec.md §4).
 
     Step ``t`` sees ``melody[:t]`` and plays ``melody[t]`` at beat ``t``; stateful rules (the leap
     rule) are replayed from the start. rMT at step ``t`` is ``out[t].sum()``.

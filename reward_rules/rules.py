@@ -1,4 +1,4 @@
-"""The nine music-theory rules of rMT, in the paper's order (SPEC §4), and ``DEFAULT_RULES``.
+"""The nine music-theory rules of rMT, in the paper's order (docs/spec.md §4), and ``DEFAULT_RULES``.
 
 Each rule is ``rule(melodies, positions, key) -> (N,)`` float64 as described in
 :mod:`reward_rules.registry`; ``a`` is the newest note, ``S`` the melody so far including ``a`` and the
@@ -81,7 +81,7 @@ def _key_rewards(key: Key) -> np.ndarray:
 
 
 class KeyRule(NoteRule):
-    """Rule 1 (SPEC §4), key: −1 if ``a`` is not in the key set (0 and 1 count as in key)."""
+    """Rule 1 (docs/spec.md §4), key: −1 if ``a`` is not in the key set (0 and 1 count as in key)."""
 
     def rewards(self, a: np.ndarray, positions: np.ndarray, melodies: np.ndarray, key: Key) -> np.ndarray:
         return _key_rewards(key)[a]
@@ -99,7 +99,7 @@ def _tonic_rewards(key: Key, length: int) -> np.ndarray:
 
 
 class TonicRule(NoteRule):
-    """Rule 2 (SPEC §4), tonic: +3 for ``a == tonic`` at beat 0 or beat L−4 (28), for ``a == 1`` at
+    """Rule 2 (docs/spec.md §4), tonic: +3 for ``a == tonic`` at beat 0 or beat L−4 (28), for ``a == 1`` at
     beat L−3 (29), for ``a`` in {0, 1} at beats L−2, L−1 (30, 31); L = ``melodies.shape[1]``.
     The tonic is the single class ``key.tonic_class`` (14, C4, for C major), as in the original."""
 
@@ -111,7 +111,7 @@ _REPETITION_PENALTY = np.array([0.0, -100.0])
 
 
 class RepetitionRule(NoteRule):
-    """Rule 3 (SPEC §4), excessive repetition: −100 when
+    """Rule 3 (docs/spec.md §4), excessive repetition: −100 when
     :class:`~reward_rules.detectors.RepetitionTracker` detects it.
 
     :param num_melodies: N, the number of rows of the evaluator.
@@ -128,7 +128,7 @@ _THRESHOLD = np.array([3, 20, 20, 20])[:, None]  # |c| > 0.15 ⇔ 20·|num| > 3�
 
 
 class AutocorrelationRule(NoteRule):
-    """Rule 4 (SPEC §4), autocorrelation: ``−3·|c|`` for each lag 1, 2, 3 with ``|c| > 0.15``, ``c`` of
+    """Rule 4 (docs/spec.md §4), autocorrelation: ``−3·|c|`` for each lag 1, 2, 3 with ``|c| > 0.15``, ``c`` of
     the growing S (:class:`~reward_rules.detectors.AutocorrelationTracker`). The test is exact in
     integers, ``20·|num| > 3·den``, so a coefficient of exactly 0.15 is not penalised; a constant S
     (``den == 0``, its coefficient undefined) scores 0.
@@ -147,7 +147,7 @@ class AutocorrelationRule(NoteRule):
 
 
 class MotifRule(NoteRule):
-    """Rule 5 (SPEC §4), motif: ``+3 + 0.3·(u − 3)`` if the last 8 tokens of S hold ``u >= 3``
+    """Rule 5 (docs/spec.md §4), motif: ``+3 + 0.3·(u − 3)`` if the last 8 tokens of S hold ``u >= 3``
     distinct pitches (:class:`~reward_rules.detectors.MotifTracker`; none before 8 tokens).
 
     :param num_melodies: N, the number of rows of the evaluator.
@@ -162,7 +162,7 @@ class MotifRule(NoteRule):
 
 
 class RepeatedMotifRule(NoteRule):
-    """Rule 6 (SPEC §4), repeated motif: ``+4 + (u − 3)`` if rule 5 fires and the same 8 tokens occur
+    """Rule 6 (docs/spec.md §4), repeated motif: ``+4 + (u − 3)`` if rule 5 fires and the same 8 tokens occur
     earlier without overlapping (:class:`~reward_rules.detectors.MotifTracker` ``.repeated``).
 
     :param num_melodies: N, the number of rows of the evaluator.
@@ -181,7 +181,7 @@ class RepeatedMotifRule(NoteRule):
 
 
 def interval_reward(previous: np.ndarray, a: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-    """Rule 7 (SPEC §4), preferred intervals (the original's values ×5), from the previous pitch
+    """Rule 7 (docs/spec.md §4), preferred intervals (the original's values ×5), from the previous pitch
     (last onset before ``a``, -1 for none: no reward). ``a == 1``: +0.375, +1.5 after the tonic or
     dominant; ``a == 0``: +0.25, +0.75 after the tonic or dominant. Otherwise ``d = |a − prev|``:
     0 → 0; 7 from the tonic/dominant → +0.5; 4 from the tonic/third → +0.75; other 4 → +0.45;
@@ -211,7 +211,7 @@ def _interval_rewards(key: Key) -> np.ndarray:
 
 
 class IntervalRule(NoteRule):
-    """Rule 7 (SPEC §4) for N melodies: :func:`interval_reward` of ``a`` after the previous pitch,
+    """Rule 7 (docs/spec.md §4) for N melodies: :func:`interval_reward` of ``a`` after the previous pitch,
     which it keeps (:func:`~reward_rules.detectors.previous_pitch_after`).
 
     :param num_melodies: N, the number of rows of the evaluator.
@@ -231,7 +231,7 @@ class IntervalRule(NoteRule):
 
 
 class LeapResolutionRule(NoteRule):
-    """Rule 8 (SPEC §4), leap resolution: +5 when a leap is resolved, −5 for leaping twice the same
+    """Rule 8 (docs/spec.md §4), leap resolution: +5 when a leap is resolved, −5 for leaping twice the same
     way, from :class:`~reward_rules.detectors.LeapTracker`.
 
     :param num_melodies: N, the number of rows of the evaluator.
@@ -245,7 +245,7 @@ class LeapResolutionRule(NoteRule):
 
 
 def unique_extremes_rule(melodies: np.ndarray, positions: np.ndarray, key: Key = C_MAJOR) -> np.ndarray:
-    """Rule 9 (SPEC §4), unique extremes, at the last note only (beat L−1): +3 if the highest token of
+    """Rule 9 (docs/spec.md §4), unique extremes, at the last note only (beat L−1): +3 if the highest token of
     S occurs once, +3 if its lowest pitch occurs once (:func:`~reward_rules.detectors.unique_extremes`)."""
     last = positions == melodies.shape[1] - 1
     if not last.any():
@@ -267,10 +267,10 @@ DEFAULT_RULES = RuleSet(
         Rule("unique_extremes", unique_extremes_rule),
     )
 )
-"""The nine rules of SPEC §4 with weight 1, so rMT is the row sum of the per-rule rewards."""
+"""The nine rules of docs/spec.md §4 with weight 1, so rMT is the row sum of the per-rule rewards."""
 
 RULE_NAMES = DEFAULT_RULES.names
-"""The nine rule names in SPEC §4 order."""
+"""The nine rule names in docs/spec.md §4 order."""
 
 BUILTIN_RULE_FNS = frozenset(rule.fn for rule in DEFAULT_RULES)
 """The rules and rule factories of ``DEFAULT_RULES``; they return (N,) float64, so the evaluator

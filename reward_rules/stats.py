@@ -1,7 +1,7 @@
-"""Table 1 statistics of a sample of melodies (SPEC §7), their confidence intervals, and extras.
+"""Table 1 statistics of a sample of melodies (docs/spec.md §7), their confidence intervals, and extras.
 
 Each melody is replayed note by note through the same detector trackers as the rules (rules 3, 5, 6,
-8 of SPEC §4, in :mod:`reward_rules.detectors`), all N melodies at once: one vectorised call per step.
+8 of docs/spec.md §4, in :mod:`reward_rules.detectors`), all N melodies at once: one vectorised call per step.
 A statistic with nothing to count is NaN, never 0: "leaps resolved" of melodies without a leap, and
 the autocorrelations when every melody is constant (docs/spec.md §7).
 """
@@ -43,7 +43,7 @@ TABLE1_KEYS = (
 
 @dataclass(frozen=True)
 class MelodyScores:
-    """Per-note and per-melody detector outputs for N melodies of T steps (SPEC §7).
+    """Per-note and per-melody detector outputs for N melodies of T steps (docs/spec.md §7).
 
     :param repeated: (N, T) rule 3 detects excessive repetition at this note.
     :param not_in_key: (N, T) the token is not in the key set.
@@ -91,7 +91,7 @@ def _validate_batch(melodies: object) -> np.ndarray:
 
 
 def score_melodies(melodies: np.ndarray, key: Key = C_MAJOR) -> MelodyScores:
-    """Run the rule detectors over every note of N melodies (SPEC §7), stepping all rows together.
+    """Run the rule detectors over every note of N melodies (docs/spec.md §7), stepping all rows together.
 
     :param melodies: (N, T) integer classes 0..37; T is the melody length (32 in the paper).
     :param key: the key of "notes not in key" and "starting with tonic".
@@ -148,7 +148,7 @@ def _proportions(scores: MelodyScores) -> dict[str, tuple[int, int]]:
 
 
 def table1_stats(melodies: np.ndarray, key: Key = C_MAJOR) -> dict[str, float]:
-    """The eleven Table 1 statistics of SPEC §7 for N melodies, keyed as ``TABLE1_KEYS``.
+    """The eleven Table 1 statistics of docs/spec.md §7 for N melodies, keyed as ``TABLE1_KEYS``.
 
     Proportions in [0, 1]: per note ("notes_*": over all N·T notes), per melody, and
     ``leaps_resolved = resolved / (resolved + leapt twice)`` over all notes. Autocorrelations are the

@@ -1,4 +1,4 @@
-"""The 38-class melody vocabulary and musical keys (SPEC §1).
+"""The 38-class melody vocabulary and musical keys (docs/spec.md §1).
 
 One step is a 16th note. Class 0 ends the sounding note (a rest starts), class 1 continues whatever
 sounds, and class ``k >= 2`` is the onset of MIDI pitch ``46 + k`` (class 2 = C3, class 14 = C4).
@@ -28,14 +28,14 @@ _MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10)
 
 
 def class_to_midi(token: int) -> int:
-    """MIDI pitch of a note-onset class (SPEC §1: class k is MIDI 46 + k)."""
+    """MIDI pitch of a note-onset class (docs/spec.md §1: class k is MIDI 46 + k)."""
     if not FIRST_PITCH_CLASS <= token < NUM_CLASSES:
         raise ValueError(f"class {token} is not a note onset; onsets are {FIRST_PITCH_CLASS}..{NUM_CLASSES - 1}")
     return int(token) + PITCH_OFFSET
 
 
 def midi_to_class(pitch: int) -> int:
-    """Note-onset class of a MIDI pitch in [48, 84) (SPEC §1)."""
+    """Note-onset class of a MIDI pitch in [48, 84) (docs/spec.md §1)."""
     if not MIN_MIDI <= pitch <= MAX_MIDI:
         raise ValueError(f"MIDI pitch {pitch} is outside [{MIN_MIDI}, {MAX_MIDI}]; fold it into that range first")
     return int(pitch) - PITCH_OFFSET
@@ -69,7 +69,7 @@ def validate_melody(melody: object, *, name: str = "melody") -> np.ndarray:
 
 @dataclass(frozen=True)
 class Key:
-    """A major or natural-minor key (SPEC §1: C major by default, tonic = class 14, MIDI 60).
+    """A major or natural-minor key (docs/spec.md §1: C major by default, tonic = class 14, MIDI 60).
 
     :param tonic: pitch class of the tonic, 0 = C .. 11 = B.
     :param mode: ``"major"`` or ``"minor"``.
@@ -103,7 +103,7 @@ class Key:
 
     @cached_property
     def in_key(self) -> np.ndarray:
-        """Boolean mask over the 38 classes; 0 and 1 count as in key, as in the original (SPEC §1)."""
+        """Boolean mask over the 38 classes; 0 and 1 count as in key, as in the original (docs/spec.md §1)."""
         mask = np.zeros(NUM_CLASSES, dtype=bool)
         mask[[NOTE_OFF, NO_EVENT]] = True
         for token in range(FIRST_PITCH_CLASS, NUM_CLASSES):

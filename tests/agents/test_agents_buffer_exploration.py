@@ -51,7 +51,7 @@ def test_buffer_prior_only_for_g():
 
 
 def test_linear_schedule_spec6():
-    # SPEC §6: 1.0 → 0.1 over 500,000 steps
+    # docs/spec.md §6: 1.0 → 0.1 over 500,000 steps
     assert linear_schedule(0, 1.0, 0.1, 500_000) == 1.0
     assert linear_schedule(250_000, 1.0, 0.1, 500_000) == pytest.approx(0.55)
     assert linear_schedule(500_000, 1.0, 0.1, 500_000) == pytest.approx(0.1)

@@ -33,7 +33,7 @@ def test_every_algorithm_trains_and_leaves_the_reward_rnn_alone(algorithm, make_
     assert agent._n_updates == pytest.approx(200 / 5, abs=7)  # one gradient step per 5 env steps
     assert not any(p.requires_grad for p in nets.reward_rnn.parameters())
     for key, value in nets.reward_rnn.state_dict().items():
-        assert torch.equal(value, before_prior[key]), key  # G must not move the Reward RNN (SPEC §6)
+        assert torch.equal(value, before_prior[key]), key  # G must not move the Reward RNN (docs/spec.md §6)
     for key, value in env_rnn.state_dict().items():
         assert torch.equal(value, before_env[key]), key
     assert any(not torch.equal(v, before_q[k]) for k, v in nets.q_net.state_dict().items())

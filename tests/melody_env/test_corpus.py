@@ -1,4 +1,4 @@
-"""Corpus loading (SPEC §2) on tiny hand-made ABC and MIDI fixtures; tokens worked out by hand."""
+"""Corpus loading (docs/spec.md §2) on tiny hand-made ABC and MIDI fixtures; tokens worked out by hand."""
 
 import shutil
 import zlib

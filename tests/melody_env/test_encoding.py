@@ -1,4 +1,4 @@
-"""Melody encoding and its round trips (SPEC §1): hand-made melodies, numbers worked out by hand."""
+"""Melody encoding and its round trips (docs/spec.md §1): hand-made melodies, numbers worked out by hand."""
 
 from pathlib import Path
 

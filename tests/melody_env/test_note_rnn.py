@@ -1,4 +1,4 @@
-"""NoteRNN: step vs forward, sampling, and safetensors checkpoints (SPEC §3)."""
+"""NoteRNN: step vs forward, sampling, and safetensors checkpoints (docs/spec.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Note RNN training (SPEC §3) on small synthetic corpora."""
+"""Note RNN training (docs/spec.md §3) on small synthetic corpora."""
 
 from __future__ import annotations
 

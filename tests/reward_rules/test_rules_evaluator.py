@@ -1,4 +1,4 @@
-"""RuleEvaluator ≡ music_theory_rewards (property tests), a plain-Python oracle of SPEC §4, the
+"""RuleEvaluator ≡ music_theory_rewards (property tests), a plain-Python oracle of docs/spec.md §4, the
 registry, and input validation."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ TOKENS = st.one_of(st.sampled_from([0, 1, 1, 14, 16, 18, 21, 26, 2]), st.integer
 
 
 def oracle(melody: list[int], length: int, key: Key) -> np.ndarray:
-    """SPEC §4 transcribed note by note in plain Python (an independent second reading)."""
+    """docs/spec.md §4 transcribed note by note in plain Python (an independent second reading)."""
     pc = lambda k: (k + 46) % 12  # noqa: E731
     out = np.zeros((len(melody), 9))
     direction, leapt_from, steps = 0, 0, 0

@@ -1,4 +1,4 @@
-"""Hand-worked examples of the nine rules of SPEC §4 (classes: C3=2, C4=14, D4=16, E4=18, F4=19,
+"""Hand-worked examples of the nine rules of docs/spec.md §4 (classes: C3=2, C4=14, D4=16, E4=18, F4=19,
 G4=21, A4=23, B4=25, C5=26; 0 = note off, 1 = no event)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Table 1 statistics (SPEC §7), their intervals and the extra statistics, on hand-worked samples."""
+"""Table 1 statistics (docs/spec.md §7), their intervals and the extra statistics, on hand-worked samples."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The incremental detector trackers (SPEC §4 rules 3–8) against direct computations, the rules'
+"""The incremental detector trackers (docs/spec.md §4 rules 3–8) against direct computations, the rules'
 two entry points (registry call and ``rewards`` with the newest notes), and the evaluator's input paths."""
 
 from __future__ import annotations
