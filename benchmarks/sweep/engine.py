@@ -27,6 +27,9 @@ import numpy as np
 
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's verbose=0 is silent only with its classic output
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# Ray starts its workers at niceness 15, so any other process on the machine (a test run, a browser)
+# starves the trials; the embedded Ray runs them at the caller's priority (``nice rl-tuner sweep`` still works).
+os.environ.setdefault("RAY_worker_niceness", "0")
 import ray
 from ray import tune
 
