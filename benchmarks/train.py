@@ -26,8 +26,10 @@ class Args:
     """one of q, psi, g, rl_only"""
     steps: int = 1_000_000
     """environment steps (the paper: 1,000,000)"""
-    exploration_steps: int = 500_000
-    """length of the linear ε ramp 1.0 → 0.1 (the paper: 500,000)"""
+    exploration_fraction: float = 0.5
+    """share of --steps over which ε ramps linearly 1.0 → 0.1 (the paper: the first half)"""
+    exploration_steps: int = 0
+    """a fixed ramp length in env steps instead of --exploration-fraction (0: use the fraction)"""
     exploration: str = "egreedy"
     """egreedy or boltzmann"""
     c: float = 0.5
@@ -53,6 +55,7 @@ class Args:
         for name in ("steps", "n_envs", "melodies", "torch_threads"):
             require(getattr(self, name) >= 1, name, "a positive integer", getattr(self, name))
         require(self.exploration_steps >= 0, "exploration_steps", "an integer >= 0", self.exploration_steps)
+        require(0 < self.exploration_fraction <= 1, "exploration_fraction", "in (0, 1]", self.exploration_fraction)
         require(self.c > 0, "c", "a number > 0", self.c)
 
 
@@ -64,7 +67,11 @@ def train(args: Args) -> Path:
         n_envs=args.n_envs,
         env_kwargs={"c": args.c, **({"checkpoint": args.checkpoint} if args.checkpoint else {})},
         exploration=args.exploration,
-        exploration_steps=args.exploration_steps,
+        **(
+            {"exploration_steps": args.exploration_steps}
+            if args.exploration_steps
+            else {"exploration_fraction": args.exploration_fraction}
+        ),
         seed=args.seed,
         nan_checkpoint_path=f"{args.out}.last_good.zip",
         tensorboard_log=f"{args.out}_tb",

@@ -259,3 +259,12 @@ def test_console_script_prints_one_line(tmp_path: Path) -> None:
     assert run.stderr.splitlines() == [
         "rl-tuner train: error: --algorithm must be one of q, psi, g, rl_only, got 'dqn'"
     ]
+
+
+def test_train_finishes_exploring_in_its_budget(tuner_zip: Path) -> None:
+    """`rl-tuner train --steps N` ramps ε over the first half of N (docs/spec.md §6), never past the budget."""
+    from agents import RLTuner
+
+    tuner = RLTuner.load(tuner_zip)
+    assert tuner.num_timesteps == 320
+    assert tuner.exploration_rate == pytest.approx(0.1)
