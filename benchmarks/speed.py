@@ -28,7 +28,7 @@ import gymnasium as gym
 import torch
 
 from agents import RLTuner
-from benchmarks import bench_agents, bench_corpus, bench_env
+from benchmarks import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import Model, Scored, compose, log_prior, music_theory, summarise
 from benchmarks.page import MODEL_TITLES
@@ -77,6 +77,10 @@ class Args:
     """K agents of the population timed against one agent alone (0: skip)"""
     population_steps: int = 60_000
     """environment steps per agent timed for the population comparison"""
+    load_vector_steps: int = 132
+    """vector steps of each run under load (section 2b)"""
+    load_train_steps: int = 4_000
+    """env steps of each Q-learning run under load (section 2b; torch's default threads can be slow)"""
     melodies: int = 100_000
     """melodies composed and scored per model (Table 1 uses 100,000)"""
     paper: str = str(RESULTS / "paper" / "table1.json")
@@ -140,6 +144,39 @@ def env_section(args: Args) -> list[str]:
         "",
         f"Vector env / floor: each vector step takes **{floor / vector:.2f}×** the bare Reward RNN step "
         "(the rules, the observation and the bookkeeping are the rest).",
+        "",
+    ]
+
+
+def load_section(args: Args) -> list[str]:
+    """The vector env and Q-learning with torch's global default threads against the defaults, idle and loaded."""
+    if args.load_train_steps < 1:
+        return []
+    settings = bench_load.Args(
+        num_envs=args.num_envs,
+        vector_steps=args.load_vector_steps,
+        train_steps=args.load_train_steps,
+        train_envs=args.agent_envs,
+        repeats=args.repeats,
+        seed=args.seed,
+    )
+    rows = bench_load.measure(settings)
+    torch.set_num_threads(args.threads)  # measure() runs on torch's default threads; the rest of the report on one
+    return [
+        "## 2b. Under load: torch's default threads against one thread",
+        "",
+        '"idle": the machine as it is; "loaded": one more process spins in pure Python on the other core. '
+        "`torch_threads=None` runs the env's and the tuner's torch work on torch's global setting (its default: "
+        "one thread per core); the defaults (`torch_threads=1`) run it on one thread and give the caller's "
+        "setting back.",
+        "",
+        "| what | torch threads | idle | loaded | loaded / idle one thread |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['what']} ({r['unit']}) | {r['threads']} | {r['idle']:,.0f} | {r['loaded']:,.0f} | "
+            f"{r['loaded'] / next(x['idle'] for x in rows if x['what'] == r['what'] and x['torch_threads'] == 1):.2f} |"
+            for r in rows
+        ),
         "",
     ]
 
@@ -300,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     corpus = corpus_section(args)
     env = env_section(args)
+    env += load_section(args)
     agents, steps_per_second = agents_section(args)
     agents += population_section(args)
     scoring, melodies_per_second = scoring_section(args)
