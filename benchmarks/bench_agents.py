@@ -108,6 +108,36 @@ def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool
     return best
 
 
+def single_env_throughput(steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
+    """Env steps/s of Q and of SB3 DQN when each is handed one ``gym.make("MelodyCompose-v0")`` env, SB3 style.
+
+    RLTuner turns the single env into 64 parallel melodies with its settings; DQN steps it as it is, one
+    gradient step of 32 per 5 env steps (``train_freq=5``), the paper's ratio. Best of ``repeats``
+    interleaved chunks of ``steps / repeats``, after a warm-up.
+    """
+    import gymnasium as gym
+    from stable_baselines3 import DQN
+
+    tuner = RLTuner("q", gym.make("MelodyCompose-v0"), seed=seed)
+    tuner.learn(20 * tuner.n_envs)
+    dqn = DQN(
+        "MultiInputPolicy", gym.make("MelodyCompose-v0"), learning_rate=1e-3, buffer_size=100_000,
+        learning_starts=32, batch_size=32, tau=0.01, gamma=0.5, train_freq=5, gradient_steps=1,
+        target_update_interval=1, exploration_fraction=0.5, exploration_final_eps=0.1, max_grad_norm=5.0,
+        seed=seed, device="cpu",
+    )  # fmt: skip
+    dqn.learn(640)
+    models = {f"RLTuner Q, one env (→ {tuner.n_envs} melodies)": tuner, "SB3 DQN, one env": dqn}
+    chunk = max(1, steps // repeats)
+    best = dict.fromkeys(models, 0.0)
+    for _ in range(repeats):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.learn(chunk, reset_num_timesteps=False)
+            best[name] = max(best[name], chunk / (time.perf_counter() - start))
+    return best
+
+
 def population_throughput(k: int, num_envs: int, steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
     """Env steps/s per agent of one Q agent alone and of K agents in one :class:`agents.Population`.
 

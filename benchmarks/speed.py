@@ -73,6 +73,8 @@ class Args:
     """environment steps timed for each of RLTuner and SB3 DQN (the training budget)"""
     dqn: bool = True
     """also time SB3's DQN"""
+    single_env_steps: int = 30_000
+    """environment steps timed for RLTuner and SB3 DQN handed one gym.make env (0: skip)"""
     population: int = 8
     """K agents of the population timed against one agent alone (0: skip)"""
     population_steps: int = 60_000
@@ -200,6 +202,20 @@ def agents_section(args: Args) -> tuple[list[str], float]:
     ]
     if len(speeds) == 2:
         lines += [f"RLTuner / SB3 DQN: **{ours / list(speeds.values())[1]:.2f}×**.", ""]
+    if args.dqn and args.single_env_steps > 0:
+        single = bench_agents.single_env_throughput(args.single_env_steps, args.repeats, args.seed)
+        (tuner_name, tuner_rate), (dqn_name, dqn_rate) = single.items()
+        lines += [
+            'Handed one `gym.make("MelodyCompose-v0")` env, SB3 style (DQN: one gradient step per 5 env steps):',
+            "",
+            "| agent | env steps/s incl. gradient steps |",
+            "|---|---|",
+            f"| {tuner_name} | {tuner_rate:,.0f} |",
+            f"| {dqn_name} | {dqn_rate:,.0f} |",
+            "",
+            f"RLTuner / SB3 DQN on one env: **{tuner_rate / dqn_rate:.2f}×**.",
+            "",
+        ]
     return lines, ours
 
 

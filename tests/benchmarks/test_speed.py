@@ -16,6 +16,7 @@ def test_speed_writes_every_section(tmp_path: Path) -> None:
         "--corpus", str(FIXTURES), "--corpus-workers", "1", "--single-steps", "40", "--num-envs", "4",
         "--vector-steps", "4", "--agent-envs", "5", "--agent-steps", "50", "--melodies", "20", "--repeats", "1",
         "--population", "2", "--population-steps", "20", "--load-vector-steps", "2", "--load-train-steps", "20",
+        "--single-env-steps", "100",
         "--paper", str(tmp_path / "missing.json"), "--out", str(out),
     ]  # fmt: skip
     assert main(argv) == 0
@@ -28,6 +29,7 @@ def test_speed_writes_every_section(tmp_path: Path) -> None:
     assert "| cold, 1 worker |" in text and "| warm (cache), same process |" in text
     assert "2 melodies" in text  # tiny.abc: two of its four tunes are usable
     assert "vector env, N = 4" in text and "RLTuner / SB3 DQN" in text
+    assert "RLTuner / SB3 DQN on one env" in text
     assert "## 2b. Under load" in text and "| defaults (torch_threads=1) |" in text
     assert "## 3b. A population of K = 2 agents" in text and "| K = 2 in one `Population` |" in text
     assert "| Note RNN | Q tuner |" in text and "**melodies/s**" in text
