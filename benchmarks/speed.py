@@ -81,7 +81,7 @@ class Args:
     """environment steps per agent timed for the population comparison"""
     load_vector_steps: int = 132
     """vector steps of each run under load (section 2b)"""
-    load_train_steps: int = 4_000
+    load_train_steps: int = 2_000
     """env steps of each Q-learning run under load (section 2b; torch's default threads can be slow)"""
     melodies: int = 100_000
     """melodies composed and scored per model (Table 1 uses 100,000)"""
