@@ -89,8 +89,10 @@ class MelodyComposeEnv(gym.Env):
     envs = gym.make_vec("MelodyCompose-v0", num_envs=256)  # MelodyComposeVectorEnv, one batched step
     ```
 
-    :param render_mode: ``None``, ``"ansi"`` (note names per step, bars split by ``|``) or
-        ``"rgb_array"`` (a piano roll of the melody so far).
+    :param render_mode: ``None``, ``"ansi"`` (the primer's last bar in brackets, then note names per step:
+        C4 = middle C, ``-`` holds the sounding note or rest one more 16th, ``off`` starts a rest; bars split
+        by ``|``), ``"rgb_array"`` (a piano roll of the melody so far) or ``"human"`` (that piano roll in a
+        pygame window after every reset and step: ``pip install "rl-tuner[human]"``).
     :param checkpoint: the Reward RNN: ``None`` (the shipped Note RNN), a checkpoint path or a
         ``NoteRNN``; a frozen copy is used (eval mode, no gradients), the caller's module is untouched.
     :param c: weight of the prior against the rules (paper: 0.5).
@@ -131,7 +133,7 @@ class MelodyComposeEnv(gym.Env):
     * v0: first version (this project).
     """
 
-    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 16 / 3}  # noqa: RUF012
+    metadata: dict[str, Any] = {"render_modes": [*RENDER_MODES, "human"], "render_fps": 16 / 3}  # noqa: RUF012
 
     def __init__(
         self,
@@ -149,9 +151,16 @@ class MelodyComposeEnv(gym.Env):
         max_primer_length: int | None = None,
         torch_threads: int | None = DEFAULT_TORCH_THREADS,
     ) -> None:
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
+        # "human": a pygame window showing the piano roll after every reset and step (pygame is imported here,
+        # so a missing install is one line at make time: pip install "rl-tuner[human]").
+        self._window = None
+        if render_mode == "human":
+            from melody_env.listen import HumanRenderer  # pygame and the audio helpers load only for "human"
+
+            self._window = HumanRenderer(self.metadata["render_fps"])
         self.core = MelodyBatch(
             1,
             checkpoint=checkpoint,
@@ -202,6 +211,7 @@ class MelodyComposeEnv(gym.Env):
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}; the only one is 'primer'")
         self.core.reset_rows(self._mask, [self.core.draw_primer(self.np_random, primer)])
+        self._show()
         return self._observation(), {"prior_log_probs": self.core.log_probs[0].copy()}
 
     def step(self, action: int) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
@@ -218,10 +228,23 @@ class MelodyComposeEnv(gym.Env):
         info["music_theory"] = float(music_theory[0])
         info["prior_log_probs"] = core.log_probs[0].copy()
         terminated = bool(core.positions[0] == core.melody_length)
+        self._show()
         return self._observation(), float(reward[0]), terminated, False, info
 
+    def _show(self) -> None:
+        if self._window is not None:
+            self._window.show(render_melody("rgb_array", self.core.primers[0], self.melody, self.core.melody_length))
+
+    def close(self) -> None:
+        """Close the ``"human"`` window, if one is open."""
+        if self._window is not None:
+            self._window.close()
+
     def render(self) -> str | np.ndarray | None:
-        """Note names (``"ansi"``) or a piano roll (``"rgb_array"``) of the melody so far."""
+        """Note names (``"ansi"``) or a piano roll (``"rgb_array"``) of the melody so far; ``"human"`` draws at
+        every step and returns ``None``."""
+        if self.render_mode == "human":
+            return None
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
             return None

@@ -259,7 +259,7 @@ def test_wrong_action_type(rnn, action):
         ({"max_primer_length": 0}, ValueError, "max_primer_length must be"),
         ({"torch_threads": 0}, ValueError, "torch_threads must be"),
         ({"melody_length": 0}, ValueError, "melody_length"),
-        ({"render_mode": "human"}, ValueError, "render_mode"),
+        ({"render_mode": "video"}, ValueError, "render_mode"),
         ({"checkpoint": 5}, TypeError, "checkpoint"),
     ],
 )
