@@ -99,9 +99,9 @@ def _range(name: str, s: Mapping[str, float]) -> str:
 
 
 LABELS = {
-    "mean_log_prior": "mean log p(a|s) under the cell's Note RNN",
+    "mean_log_prior": "mean log p(a\\|s) under the cell's Note RNN",
     "mean_music_theory_reward": "mean rMT per note",
-    OWN: "mean log p(a|s) under its own (drifted) prior",
+    OWN: "mean log p(a\\|s) under its own (drifted) prior",
 }
 
 
@@ -112,9 +112,12 @@ def _label(name: str) -> str:
 def _model_table(model: str, rows: Mapping[str, Mapping[str, Any]], n_seeds: int) -> list[str]:
     title = MODEL_TITLES.get(model, model)
     head = "| statistic | off: mean (min – max) | on: mean (min – max) | paper | gap to the paper closed | apart |"
-    lines = [f"**{title}** ({n_seeds} seeds each side)", "", head, "|---|---|---|---|---|---|"]
+    seeds = f"{n_seeds} seeds each side"
+    if model == "note_rnn":  # not trained per seed: one Note RNN each side, sampled with each seed's melody seed
+        seeds = f"one trained Note RNN each side, {n_seeds} melody seeds: the range is sampling only"
+    lines = [f"**{title}** ({seeds})", "", head, "|---|---|---|---|---|---|"]
     for name, row in rows.items():
-        gap = "—" if row["gap_closed"] is None else f"{100 * row['gap_closed']:.0f} %"
+        gap = "—" if row["gap_closed"] is None else f"{round(100 * row['gap_closed'])} %"
         lines.append(f"| {_label(name)} | {_range(name, row['off'])} | {_range(name, row['on'])} | "
                      f"{_fmt(name, row['paper'])} | {gap} | {'yes' if row['apart'] else 'no'} |")  # fmt: skip
     return [*lines, ""]
@@ -155,7 +158,7 @@ def render(report: Mapping[str, Any]) -> str:
         "",
         "## How the runs were made",
         "",
-        f"Machine: {first['machine']}",
+        f"Machine: {first['machine']}. Wall times depend on what else ran on the shared cores; CPU times are the cost.",
         "",
         "| cell | what | command | training time (wall, CPU) |",
         "|---|---|---|---|",
