@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -85,6 +86,18 @@ def build_dqn(num_envs: int, steps: int, seed: int = 0) -> BaseAlgorithm:
     return model
 
 
+def best_interleaved(models: dict[str, Any], steps: int, repeats: int) -> dict[str, float]:
+    """Env steps/s of each model: the best of ``repeats`` chunks of ``steps / repeats``, alternating models."""
+    chunk = max(1, steps // repeats)
+    best = dict.fromkeys(models, 0.0)
+    for _ in range(repeats):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.learn(chunk, reset_num_timesteps=False)
+            best[name] = max(best[name], chunk / (time.perf_counter() - start))
+    return best
+
+
 def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool = True) -> dict[str, float]:
     """Env steps/s including gradient steps: best of ``repeats`` interleaved chunks of ``steps / repeats``.
 
@@ -98,14 +111,7 @@ def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool
     models = {"RLTuner Q (docs/spec.md §6)": build_tuner(num_envs, seed)}
     if dqn:
         models["SB3 DQN MultiInputPolicy"] = build_dqn(num_envs, steps, seed)
-    chunk = max(1, steps // repeats)
-    best = dict.fromkeys(models, 0.0)
-    for _ in range(repeats):
-        for name, model in models.items():
-            start = time.perf_counter()
-            model.learn(chunk, reset_num_timesteps=False)
-            best[name] = max(best[name], chunk / (time.perf_counter() - start))
-    return best
+    return best_interleaved(models, steps, repeats)
 
 
 def single_env_throughput(steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
@@ -128,14 +134,7 @@ def single_env_throughput(steps: int, repeats: int, seed: int = 0) -> dict[str, 
     )  # fmt: skip
     dqn.learn(640)
     models = {f"RLTuner Q, one env (→ {tuner.n_envs} melodies)": tuner, "SB3 DQN, one env": dqn}
-    chunk = max(1, steps // repeats)
-    best = dict.fromkeys(models, 0.0)
-    for _ in range(repeats):
-        for name, model in models.items():
-            start = time.perf_counter()
-            model.learn(chunk, reset_num_timesteps=False)
-            best[name] = max(best[name], chunk / (time.perf_counter() - start))
-    return best
+    return best_interleaved(models, steps, repeats)
 
 
 def population_throughput(k: int, num_envs: int, steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
