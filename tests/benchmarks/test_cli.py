@@ -267,4 +267,6 @@ def test_train_finishes_exploring_in_its_budget(tuner_zip: Path) -> None:
 
     tuner = RLTuner.load(tuner_zip)
     assert tuner.num_timesteps == 320
-    assert tuner.exploration_rate == pytest.approx(0.1)
+    assert tuner.hyperparameters["exploration_fraction"] == 0.5
+    assert tuner.hyperparameters["exploration_steps"] is None  # no fixed ramp that outlives the budget
+    assert tuner._exploration(320).rate(160) == pytest.approx(0.1)
