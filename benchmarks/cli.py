@@ -162,6 +162,7 @@ _FORWARDED = {
     "demo": ("benchmarks.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
     "speed": ("benchmarks.speed", "the speed report (runs/speed.md unless --out says otherwise)"),
     "sweep": ("benchmarks.sweep.cli", "train and score across seeds on Ray Tune: mean, IQM, intervals over seeds"),
+    "compare": ("benchmarks.compare", "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds"),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
 }
 

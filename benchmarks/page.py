@@ -23,6 +23,8 @@ MODEL_TITLES: dict[str, str] = {
     "psi": "Ψ",
     "g": "G",
     "rl_only": "RL only",
+    "kl_ppo": "KL-PPO",
+    "rloo": "RLOO",
 }
 
 _STYLE = """
