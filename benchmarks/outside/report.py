@@ -19,15 +19,18 @@ def _title(name: str) -> str:
     return MODEL_TITLES.get(name, name)
 
 
-def _num(value: float, digits: int = 3) -> str:
+def fmt_number(value: float | None, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals; "n/a" for None or NaN."""
     return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
-def _pct(value: float) -> str:
+def fmt_percent(value: float | None) -> str:
+    """A share as a percentage with one decimal; "n/a" for None or NaN."""
     return "n/a" if value is None or math.isnan(value) else f"{100 * value:.1f} %"
 
 
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a Markdown table."""
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
@@ -42,9 +45,9 @@ def _feature_tables(report: dict) -> list[str]:
     for metric, title in titles.items():
         rows = []
         for f in FEATURES:
-            cells = [_num(m["features"][f.name][metric]) for m in models.values()]
-            rows.append([f.title, f.rules or "none", _num(valid[f.name]["split_half"][metric]), *cells])
-        lines += [f"## {title}", "", *_table(head, rows), ""]
+            cells = [fmt_number(m["features"][f.name][metric]) for m in models.values()]
+            rows.append([f.title, f.rules or "none", fmt_number(valid[f.name]["split_half"][metric]), *cells])
+        lines += [f"## {title}", "", *markdown_table(head, rows), ""]
     return lines
 
 
@@ -54,13 +57,13 @@ def _mean_tables(report: dict) -> list[str]:
     scalars = []
     for f in (f for f in FEATURES if not f.bins):
         rows = [s["features"][f.name] for s in sets.values()]
-        scalars.append([f.title, *(f"{_num(r['mean'], 2)} ± {_num(r['std'], 2)}" for r in rows)])
-    lines = ["## Feature means (± standard deviation over melodies)", "", *_table(head, scalars), ""]
+        scalars.append([f.title, *(f"{fmt_number(r['mean'], 2)} ± {fmt_number(r['std'], 2)}" for r in rows)])
+    lines = ["## Feature means (± standard deviation over melodies)", "", *markdown_table(head, scalars), ""]
     for name, bins in (("interval_histogram", INTERVAL_BINS), ("note_length_histogram", NOTE_LENGTH_BINS)):
-        rows = [[b, *(_pct(s["features"][name]["mean"][i]) for s in sets.values())] for i, b in enumerate(bins)]
+        rows = [[b, *(fmt_percent(s["features"][name]["mean"][i]) for s in sets.values())] for i, b in enumerate(bins)]
         label = "interval (semitones)" if name == "interval_histogram" else "note length"
         lines += [f"Mean {label} histogram (share of {'intervals' if 'interval' in name else 'notes'}):", ""]
-        lines += [*_table([label, *head[1:]], rows), ""]
+        lines += [*markdown_table([label, *head[1:]], rows), ""]
     return lines
 
 
@@ -70,9 +73,9 @@ def _key_table(report: dict) -> list[str]:
     rows = []
     for name, s in sets.items():
         k = s["key"]
-        shares = (_pct(k[f"share_{key}"]) for key in ("c_major_or_a_minor", "c_major", "a_minor"))
+        shares = (fmt_percent(k[f"share_{key}"]) for key in ("c_major_or_a_minor", "c_major", "a_minor"))
         notes = f"{100 * k['notes_not_in_key']:.2f} %"
-        rows.append([_title(name), f"{k['analysed']:,}", *shares, _num(k["mean_correlation"]), notes])
+        rows.append([_title(name), f"{k['analysed']:,}", *shares, fmt_number(k["mean_correlation"]), notes])
     return [
         "## Key check: music21's Krumhansl–Schmuckler analysis",
         "",
@@ -80,9 +83,23 @@ def _key_table(report: dict) -> list[str]:
         "rewards C major) and the mean correlation of the best key, on a seeded sample; beside Table 1's notes not "
         "in key (the key rule's measure, over all melodies).",
         "",
-        *_table(head, rows),
+        *markdown_table(head, rows),
         "",
     ]
+
+
+def closest_sentence(title: str, overlap_area: float, half_overlap_area: float) -> str:
+    """The summary's lead: which set is closest to real tunes on the rule-free features, against the halves.
+
+    :param title: the set's title. :param overlap_area: its mean OA over :data:`RULE_FREE`.
+    :param half_overlap_area: the same mean for the validation halves.
+    """
+    names = ", ".join(f.title.split(" (")[0] for f in FEATURES if f.name in RULE_FREE)
+    return (
+        f"**Closest to real tunes on the features no rule measures ({names}): {title}**, "
+        f"mean OA {fmt_number(overlap_area)} against {fmt_number(half_overlap_area)} for two halves of the "
+        "validation set."
+    )
 
 
 def summary_lines(report: dict) -> list[str]:
@@ -94,20 +111,14 @@ def summary_lines(report: dict) -> list[str]:
     half_oa = sum(halves[n]["split_half"]["overlap_area"] for n in RULE_FREE) / len(RULE_FREE)
     half_kl = sum(halves[n]["split_half"]["kl_divergence"] for n in RULE_FREE) / len(RULE_FREE)
     ranked = closest_models(report["models"])
-    names = ", ".join(f.title.split(" (")[0] for f in FEATURES if f.name in RULE_FREE)
-    rows = [[f"{VALIDATION} (reference)", _num(half_oa), _num(half_kl), "", ""]]
+    rows = [[f"{VALIDATION} (reference)", fmt_number(half_oa), fmt_number(half_kl), "", ""]]
     for name, _ in ranked:
         m = report["models"][name]
         keys = ("rule_free_overlap_area", "rule_free_kl_divergence", "ruled_overlap_area", "ruled_kl_divergence")
-        rows.append([_title(name), *(_num(m[k]) for k in keys)])
-    lead = (
-        f"**Closest to real tunes on the features no rule measures ({names}): {_title(ranked[0][0])}**, "
-        f"mean OA {_num(ranked[0][1])} against {_num(half_oa)} for two halves of the validation set."
-        if ranked
-        else "No model was measured."
-    )
+        rows.append([_title(name), *(fmt_number(m[k]) for k in keys)])
+    lead = closest_sentence(_title(ranked[0][0]), ranked[0][1], half_oa) if ranked else "No model was measured."
     head = ["set", "mean OA, rule-free", "mean KL, rule-free", "mean OA, ruled", "mean KL, ruled"]
-    return ["## Summary", "", lead, "", *_table(head, rows), ""]
+    return ["## Summary", "", lead, "", *markdown_table(head, rows), ""]
 
 
 def report_markdown(report: dict) -> str:
@@ -142,14 +153,14 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _json_safe(value: object) -> object:
+def json_safe(value: object) -> object:
     """``value`` with every NaN float replaced by None, so the JSON is standard."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -163,11 +174,21 @@ def write_report(report: dict, out: str | Path) -> tuple[Path, Path]:
     """
     out = Path(out)
     paths = out / "outside.json", out / "outside.md"
-    texts = json.dumps(_json_safe(report), indent=2) + "\n", report_markdown(report)
+    texts = json.dumps(json_safe(report), indent=2) + "\n", report_markdown(report)
     for path, text in zip(paths, texts, strict=True):
         with atomic_write(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
     return paths
 
 
-__all__ = ["VALIDATION", "report_markdown", "summary_lines", "write_report"]
+__all__ = [
+    "VALIDATION",
+    "closest_sentence",
+    "fmt_number",
+    "fmt_percent",
+    "json_safe",
+    "markdown_table",
+    "report_markdown",
+    "summary_lines",
+    "write_report",
+]

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per cell (default: 5)")
     p.add_argument("--steps", type=int, default=200_000, help="env steps per tuner (default: 200000)")
     p.add_argument("--melodies", type=int, default=10_000, help="melodies scored per model and seed (default: 10000)")
+    p.add_argument("--outside", type=int, default=0, help="melodies per model and seed for outside.md (default: 0)")
     p.add_argument("--n-envs", type=int, default=64, help="melodies in parallel while training (default: 64)")
     p.add_argument("--exploration", default="", help="egreedy and/or boltzmann, comma-separated (default: the tuner's)")
     p.add_argument(
@@ -97,6 +98,7 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
         seeds=args.seeds,
         steps=args.steps,
         melodies=args.melodies,
+        outside=args.outside,
         n_envs=args.n_envs,
         exploration=tuple(e.strip() for e in args.exploration.split(",") if e.strip()),
         hyperparameters=hyper,

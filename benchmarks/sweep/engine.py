@@ -130,8 +130,9 @@ def sampled_spec(config: dict[str, Any]) -> TrialSpec:
     hyper = dict(config["hyperparameters"])
     varying = {k: hyper[k] for k in base["varying"] if k in hyper}
     key = cell_key(config["algorithm"], config["c"], varying)
+    outside = base.get("outside", 0)  # a search restored from before --outside has none
     return TrialSpec(key, config["algorithm"], float(config["c"]), tuple(base["seeds"]), base["steps"],
-                     base["melodies"], base["n_envs"], hyper)  # fmt: skip
+                     base["melodies"], base["n_envs"], hyper, outside)  # fmt: skip
 
 
 def search_space(config: SweepConfig) -> dict[str, Any]:
@@ -157,6 +158,7 @@ def search_space(config: SweepConfig) -> dict[str, Any]:
             "steps": config.steps,
             "melodies": config.melodies,
             "n_envs": config.n_envs,
+            "outside": config.outside,
             "varying": varying,
         },
     }

@@ -79,6 +79,8 @@ class SweepConfig:
     :param seeds: seeds 0 .. seeds − 1 per cell.
     :param steps: environment steps per tuner.
     :param melodies: melodies composed and scored per trained model, as Table 1 (docs/spec.md §7).
+    :param outside: melodies per model and seed given to the outside measures (:mod:`benchmarks.sweep.outside`;
+        0: none). Not part of a seed's ``stats.json`` identity, so it can be added to a finished sweep.
     :param n_envs: melodies composed in parallel while training.
     :param exploration: ``"egreedy"`` and/or ``"boltzmann"``; empty: the trainer's default.
     :param hyperparameters: trainer keyword → values; more than one value makes it a grid axis.
@@ -99,6 +101,7 @@ class SweepConfig:
     seeds: int = 5
     steps: int = 200_000
     melodies: int = 10_000
+    outside: int = 0
     n_envs: int = 64
     exploration: tuple[str, ...] = ()
     hyperparameters: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)
@@ -122,6 +125,8 @@ class SweepConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        if isinstance(self.outside, bool) or not isinstance(self.outside, int) or self.outside < 0:
+            raise ValueError(f"--outside must be a non-negative integer (0: no outside measures), got {self.outside!r}")
         bad = [e for e in self.exploration if e not in ("egreedy", "boltzmann")]
         if bad:
             raise ValueError(f"--exploration: unknown {bad}; choose egreedy and/or boltzmann")
@@ -178,6 +183,7 @@ class TrialSpec:
     :param melodies: melodies scored per seed.
     :param n_envs: melodies in parallel while training.
     :param hyperparameters: trainer keyword arguments (exploration included when set).
+    :param outside: melodies per seed for the outside measures (0: none); not part of :meth:`identity`.
     """
 
     cell: str
@@ -188,6 +194,7 @@ class TrialSpec:
     melodies: int
     n_envs: int
     hyperparameters: Mapping[str, Value]
+    outside: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (what Ray Tune's config carries)."""
@@ -232,13 +239,14 @@ def grid_trials(config: SweepConfig) -> list[TrialSpec]:
     axes = config.axes()
     varying = [name for name, values in axes.items() if len(values) > 1]
     seeds = list(range(config.seeds))
-    trials = [TrialSpec(NOTE_RNN, NOTE_RNN, None, group, 0, config.melodies, config.n_envs, {})
+    trials = [TrialSpec(NOTE_RNN, NOTE_RNN, None, group, 0, config.melodies, config.n_envs, {}, config.outside)
               for group in _chunks(seeds, config.seeds_per_trial)]  # fmt: skip
     for group in _chunks(seeds, config.seeds_per_trial):
         for c, algorithm, *point in itertools.product(config.c, config.algorithms, *axes.values()):
             values = dict(zip(axes, point, strict=True))
             key = cell_key(algorithm, c, {k: values[k] for k in varying})
-            spec = TrialSpec(key, algorithm, float(c), group, config.steps, config.melodies, config.n_envs, values)
+            spec = TrialSpec(key, algorithm, float(c), group, config.steps, config.melodies, config.n_envs, values,
+                             config.outside)  # fmt: skip
             trials.append(spec)
     return trials
 

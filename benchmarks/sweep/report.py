@@ -2,7 +2,8 @@
 
 ``summary.json`` holds ``cells``: cell key → ``{"n_seeds", "seeds", "stats": {statistic: {"mean", "ci",
 "iqm", "iqm_ci", "per_seed", "n", "p_improvement"}}}`` (see :func:`benchmarks.sweep.aggregate.summarise_cell`),
-the Note RNN's under ``"note_rnn"``, with the settings, the command and the direction of each statistic.
+the Note RNN's under ``"note_rnn"``, with the settings, the command and the direction of each statistic
+(and, with ``--outside``, ``"outside"``: :func:`benchmarks.sweep.outside_report.summarise_outside`).
 ``table1.md`` shows, for each c, the mean with its interval, the IQM with its interval and the
 probability of improvement over the Note RNN, each column headed by its number of seeds.
 """
@@ -114,6 +115,7 @@ def markdown(summary: Mapping[str, Any]) -> str:
         if key != NOTE_RNN:
             by_c.setdefault(key.split("/")[1], {NOTE_RNN: cells[NOTE_RNN]})[key] = cell
     s = summary["settings"]
+    outside = f"; outside: {s['outside']:,} melodies per model and seed (outside.md)" if s.get("outside") else ""
     parts = [
         "# Table 1 across seeds\n",
         f"Command: `{summary['command']}`  \nMachine: {summary['machine']}  \n"
@@ -121,7 +123,7 @@ def markdown(summary: Mapping[str, Any]) -> str:
         f"{s['n_envs']} melodies in parallel; hyperparameters as docs/spec.md §6 unless set: "
         f"{json.dumps(s['hyperparameters']) if s['hyperparameters'] else 'none set'}"
         f"{', exploration ' + '/'.join(s['exploration']) if s['exploration'] else ''}"
-        f"{', sampled by Optuna from ' + json.dumps(s['ranges']) if s.get('ranges') else ''}.\n",
+        f"{', sampled by Optuna from ' + json.dumps(s['ranges']) if s.get('ranges') else ''}{outside}.\n",
         "Each column states its number of seeds (one trained model each; the Note RNN is sampled with each "
         "seed's melody seed). Intervals: 95 % stratified bootstrap over seeds. IQM: mean of the middle 50 % of "
         "seeds (the mean below 4 seeds). P(improvement): chance that a random seed of the model beats a random "

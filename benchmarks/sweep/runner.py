@@ -2,8 +2,10 @@
 
 Writes under ``config.out``: ``trials/<cell>/seed_<s>/`` (``model.zip``, ``stats.json``,
 ``progress.csv``), ``summary.json``, ``table1.md``, Figure 2 with seed bands (``fig2.png``, one
-``fig2_c=<c>.png`` per c when there are several) and, with several c, ``c_tradeoff.png``. Trials
-finished by an earlier run of the same sweep are read back, not rerun.
+``fig2_c=<c>.png`` per c when there are several) and, with several c, ``c_tradeoff.png``; with
+``--outside N`` also each seed's ``outside.json``, ``summary.json``'s ``"outside"`` and ``outside.md``
+(:mod:`benchmarks.sweep.outside_report`). Trials finished by an earlier run of the same sweep are read
+back, not rerun; a seed finished without its ``outside.json`` gets it from its ``model.zip``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from benchmarks.sweep.figures import plot_c_tradeoff, plot_figure2_bands, read_curve
 from benchmarks.sweep.grid import NOTE_RNN, SweepConfig, grid_trials
+from benchmarks.sweep.outside_report import collect_outside, summarise_outside, write_outside_report
 from benchmarks.sweep.report import build_summary, collect, scan, write_report
 from benchmarks.sweep.trial import CURVE_FILE, pending, seed_dir
 
@@ -60,10 +63,15 @@ def run_sweep(config: SweepConfig, command: str = "", write: Callable[[str], Non
         failed = run_on_ray(config, todo, write)
     results = scan(out) if config.search == "optuna" else collect(out, specs)
     summary = build_summary(results, config.settings(), command, failed)
+    if config.outside:
+        summary["outside"] = summarise_outside(collect_outside(out, results, config.outside), config.outside)
     summary["wall_time_seconds"] = time.perf_counter() - start
     write_report(out, summary)
+    tables = [out / "table1.md"]
+    if config.outside:
+        tables.append(write_outside_report(out, summary))
     write_figures(out, results, summary["cells"], split_by_c=config.search == "grid")
-    write(f"[sweep] {len(results)} cells in {out / 'summary.json'} and {out / 'table1.md'}")
+    write(f"[sweep] {len(results)} cells in {out / 'summary.json'} and {' and '.join(map(str, tables))}")
     return summary
 
 

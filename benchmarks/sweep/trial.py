@@ -14,6 +14,9 @@ The unfinished seeds of an RLTuner cell in one trial (``--seeds-per-trial``) tra
 :class:`agents.Population` (stacked weights, one batched product for all), on one torch thread; each
 member is the run it would be alone with its seed, so the files are the same either way. KL-PPO and
 RLOO train seed by seed.
+
+With ``--outside N`` a finished seed also gets ``outside.json`` (:mod:`benchmarks.sweep.outside`), from
+its ``model.zip``: a rerun adds it to seeds finished without it, and no seed retrains for it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from stable_baselines3.common.logger import configure
 
 from agents import Population, RLTuner
 from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
+from benchmarks.sweep.outside import outside_identity, read_outside, write_outside
 from benchmarks.sweep.scoring import score_model
 from melody_env.atomic import atomic_write
 from melody_env.note_rnn import load_default_note_rnn
@@ -89,8 +93,15 @@ def _train(spec: TrialSpec, seed: int, folder: Path, report: Report) -> tuple[An
     return build.func.load(path), seconds
 
 
+def _saved(spec: TrialSpec, folder: Path) -> Any:
+    """The seed's model as saved in ``folder`` (``model.zip``), or the shipped Note RNN for its cell."""
+    return load_default_note_rnn() if spec.algorithm == NOTE_RNN else TRAINERS[spec.algorithm].func.load(
+        folder / MODEL_FILE)  # fmt: skip
+
+
 def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None = None) -> dict[str, Any]:
-    """Train (unless the Note RNN) and score one seed of ``spec``; return what its ``stats.json`` holds.
+    """Train (unless the Note RNN) and score one seed of ``spec``, then its outside measures under ``--outside``;
+    return what its ``stats.json`` holds.
 
     :param spec: the trial. :param seed: one of ``spec.seeds``.
     :param out: the sweep folder.
@@ -98,14 +109,16 @@ def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None 
     """
     folder = seed_dir(out, spec.cell, seed)
     done = read_result(folder, spec.identity(seed))
-    if done is not None:
-        return done
-    folder.mkdir(parents=True, exist_ok=True)
     with torch_threads(1):
-        model, train_seconds = None, 0.0
-        if spec.algorithm != NOTE_RNN:
-            model, train_seconds = _train(spec, seed, folder, report or (lambda fraction: None))
-        return _score(spec, seed, out, model, train_seconds, 1)
+        if done is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            model, train_seconds = None, 0.0
+            if spec.algorithm != NOTE_RNN:
+                model, train_seconds = _train(spec, seed, folder, report or (lambda fraction: None))
+            done = _score(spec, seed, out, model, train_seconds, 1)
+        if needs_outside(spec, seed, out):
+            write_outside(folder, spec.cell, outside_identity(spec.identity(seed), spec.outside), _saved(spec, folder))
+    return done
 
 
 def _score(
@@ -165,9 +178,44 @@ def run_trial(spec: TrialSpec, out: str | Path, report: Report | None = None) ->
     return results
 
 
+def needs_outside(spec: TrialSpec, seed: int, out: str | Path) -> bool:
+    """``spec.outside`` is on and the seed has no ``outside.json`` of its identity.
+
+    :raises ValueError: the seed is finished but its ``model.zip``, which the outside measures compose
+        with, is gone.
+    """
+    folder = seed_dir(out, spec.cell, seed)
+    if not spec.outside or read_outside(folder, outside_identity(spec.identity(seed), spec.outside)) is not None:
+        return False
+    if spec.algorithm != NOTE_RNN and (folder / STATS_FILE).exists() and not (folder / MODEL_FILE).exists():
+        raise ValueError(
+            f"{folder} has a finished seed but no {MODEL_FILE} to compose its --outside melodies with; put its "
+            f"{MODEL_FILE} back, or delete {folder / STATS_FILE} to retrain that seed, or rerun without --outside"
+        )
+    return True
+
+
 def pending(specs: list[TrialSpec], out: str | Path) -> list[TrialSpec]:
-    """The trials with a seed not yet finished in ``out`` (checks finished ones have the same settings)."""
-    return [s for s in specs if any(read_result(seed_dir(out, s.cell, x), s.identity(x)) is None for x in s.seeds)]
+    """The trials with a seed not yet finished in ``out``, or lacking its ``outside.json`` under ``--outside``.
+
+    Checks every seed: finished ones have the same settings, and those needing outside measures a model.
+    """
+
+    def todo(spec: TrialSpec, seed: int) -> bool:
+        unfinished = read_result(seed_dir(out, spec.cell, seed), spec.identity(seed)) is None
+        return needs_outside(spec, seed, out) or unfinished
+
+    return [s for s in specs if any([todo(s, x) for x in s.seeds])]  # a list: every seed is checked
 
 
-__all__ = ["CURVE_FILE", "MODEL_FILE", "STATS_FILE", "pending", "read_result", "run_seed", "run_trial", "seed_dir"]
+__all__ = [
+    "CURVE_FILE",
+    "MODEL_FILE",
+    "STATS_FILE",
+    "needs_outside",
+    "pending",
+    "read_result",
+    "run_seed",
+    "run_trial",
+    "seed_dir",
+]
