@@ -226,6 +226,34 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
     return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}
 
 
+Scores = tuple[Scored, dict[str, float], dict[str, list[float]]]
+
+
+def score_model(name: str, out: str, melodies: int, seed: int) -> Scores:
+    """Compose and score ``melodies`` melodies of one model (docs/spec.md §7): melodies, statistics, intervals.
+
+    :param name: ``"note_rnn"`` (the shipped Note RNN) or a tuner saved as ``out/models/<name>.zip``.
+    :param seed: the melody seed (the run's seed + 1).
+    """
+    reward_rnn = load_default_note_rnn()
+    model = reward_rnn if name == "note_rnn" else RLTuner.load(Path(out) / "models" / f"{name}.zip")
+    scored = compose_and_score(model, reward_rnn, melodies, seed=seed)
+    intervals = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
+    return scored, summarise(scored), intervals
+
+
+def score_all(names: Sequence[str], out: Path, melodies: int, args: Args) -> dict[str, Scores]:
+    """:func:`score_model` for every model, ``args.workers`` at a time in processes (one per core)."""
+    for name in names:
+        print(f"[reproduce] composing and scoring {melodies:,} melodies: {name}", flush=True)
+    if args.workers == 1 or len(names) == 1:
+        return {name: score_model(name, str(out), melodies, args.seed + 1) for name in names}
+    context = mp.get_context("spawn")
+    with ProcessPoolExecutor(args.workers, context, _init_worker, (None, args.torch_threads)) as pool:
+        jobs = {name: pool.submit(score_model, name, str(out), melodies, args.seed + 1) for name in names}
+        return {name: job.result() for name, job in jobs.items()}
+
+
 def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
     """Write the first ``count`` scored melodies as MIDI, WAV (the melody alone) and piano roll (primer shaded).
 
@@ -298,13 +326,10 @@ def reproduce(args: Args, command: str) -> dict:
     write_fig2_csv(rows, out / "fig2.csv")
     plot_figure2(rows, out / "fig2.png")
 
+    scores = score_all(list(models), out, melodies, args)
     stats, intervals, samples, scored_all = {}, {}, {}, {}
-    for name, model in models.items():
-        print(f"[reproduce] composing and scoring {melodies:,} melodies: {name}", flush=True)
-        scored = compose_and_score(model, reward_rnn, melodies, seed=args.seed + 1)
-        scored_all[name] = scored
-        stats[name] = summarise(scored)
-        intervals[name] = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
+    for name, (scored, model_stats, model_intervals) in scores.items():
+        scored_all[name], stats[name], intervals[name] = scored, model_stats, model_intervals
         samples[name] = _samples(name, scored, out, args.samples)
         np.savez_compressed(out / f"melodies_{name}.npz", primers=scored.primers, melodies=scored.melodies)
 

@@ -11,7 +11,7 @@ import torch
 
 from benchmarks.evaluate import compose, log_prior, music_theory
 from benchmarks.reuse import SettingsError
-from benchmarks.table1 import MODELS, Args, main, reproduce
+from benchmarks.table1 import MODELS, Args, main, reproduce, score_all
 from melody_env.note_rnn import NoteRNN
 from reward_rules import TABLE1_KEYS, music_theory_rewards
 from reward_rules.tokens import token_name
@@ -87,3 +87,18 @@ def test_reproduce_refuses_to_reuse_tuners_trained_otherwise(tmp_path: Path, cap
     err = capsys.readouterr().err.strip()
     assert err.startswith("rl-tuner reproduce: error: ") and "c: trained with 0.5, asked 1.0 (--c)" in err
     assert len(err.splitlines()) == 1
+
+
+def test_scoring_in_worker_processes_gives_the_numbers_of_one_process(tmp_path: Path) -> None:
+    args = Args(out=str(tmp_path), steps=64, melodies=8, eval_points=1, eval_melodies=2, samples=0, workers=1,
+                algorithms="q")  # fmt: skip
+    reproduce(args, "test")
+    names = ["note_rnn", "q"]
+    alone = score_all(names, tmp_path, 50, args)
+    pooled = score_all(names, tmp_path, 50, Args(**{**args.__dict__, "workers": 2}))  # spawn workers
+    assert list(pooled) == names
+    for name in names:
+        (a, a_stats, a_ci), (b, b_stats, b_ci) = alone[name], pooled[name]
+        for field in ("primers", "melodies", "log_prior", "music_theory"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert a_stats == b_stats and a_ci == b_ci
