@@ -85,6 +85,16 @@ def algorithm_of(cell: str) -> str:
     return cell.split("/")[0]
 
 
+def kl_control_objective(stats: Mapping[str, Any], c: Sequence[float]) -> list[float]:
+    """Per seed, the KL-control objective per note (paper Eq. 9, docs/spec.md §5): ``rMT / c − KL[π ‖ p]``.
+
+    :param stats: a cell's statistics (``mean_music_theory_reward`` and ``kl_to_prior`` per seed).
+    :param c: each seed's c (its last logged ``train/c``; NaN where unknown gives NaN).
+    """
+    rules, kl = stats["mean_music_theory_reward"]["per_seed"], stats["kl_to_prior"]["per_seed"]
+    return [math.nan if None in (r, k) else r / ci - k for r, k, ci in zip(rules, kl, c, strict=True)]
+
+
 def compare_sweep(folder: str | Path) -> dict[str, Any]:
     """One sweep's rows: per cell the :data:`COLUMNS` summaries, training seconds and final c, and the pairs.
 
@@ -100,7 +110,10 @@ def compare_sweep(folder: str | Path) -> dict[str, Any]:
     for key, cell in summary["cells"].items():
         row = {name: cell["stats"][name] for name in COLUMNS}
         row["train_seconds"] = statistic_summary(summary["train_seconds"][key])
-        row["final_c"] = statistic_summary(final_values(folder, key, cell["seeds"], "train/c"))
+        final_c = final_values(folder, key, cell["seeds"], "train/c")
+        row["final_c"] = statistic_summary(final_c)
+        if key != NOTE_RNN:
+            row["objective"] = statistic_summary(kl_control_objective(cell["stats"], final_c))
         cells[key] = {"n_seeds": cell["n_seeds"], "seeds": cell["seeds"], "rows": row}
     return {"folder": str(folder), "label": sweep_label(summary["settings"]), "command": summary["command"],
             "cells": cells, "pairs": pairwise(summary["cells"])}  # fmt: skip
@@ -120,7 +133,7 @@ def pairwise(cells: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, dict
 def _fmt(name: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    if name in _PLAIN or name == "final_c":
+    if name in _PLAIN or name in ("final_c", "objective"):
         return f"{value:.3f}"
     if name == "train_seconds":
         return f"{value:.0f} s"
@@ -136,15 +149,19 @@ def _cell_text(name: str, entry: Mapping[str, Any]) -> str:
 
 def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
     """The report: one table per sweep (cells as rows), then its pairwise probabilities of improvement."""
-    columns = (*COLUMNS, "train_seconds", "final_c")
-    labels = {**_LABELS, "train_seconds": "training time per seed", "final_c": "c at the end"}
+    columns = (*COLUMNS, "objective", "train_seconds", "final_c")
+    labels = {**_LABELS, "objective": "rMT/c − KL (Eq. 9)", "train_seconds": "training time per seed",
+              "final_c": "c at the end"}  # fmt: skip
     lines = ["# Sweeps side by side", ""]
     lines += [
         "Mean over seeds [95 % stratified-bootstrap interval]; the seeds column gives how many. log p(a|s) under "
         "the Note RNN and rMT per note of 100,000 composed melodies per seed (as the sweep's settings say), KL "
         "per note of the policy to the Note RNN along its own melodies. Training time: CPU-seconds of one torch "
         "thread per seed (seeds trained together as one population share it equally). c at the end: the last "
-        "`train/c` of each seed's training log (a fixed c stays where it was set). Every Table 1 statistic of "
+        "`train/c` of each seed's training log (a fixed c stays where it was set). rMT/c − KL: the KL-control "
+        "objective per note that Ψ, G, KL-PPO and RLOO maximise (paper Eq. 9; Q and RL-only maximise others), with "
+        "each seed's final c; the off-policy tuners discount it with γ = 0.5, the policy-gradient agents do not "
+        "discount within a melody. Every Table 1 statistic of "
         "each sweep is in its folder's `table1.md`.",
         "",
     ]
@@ -153,7 +170,8 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
         lines.append("| model | seeds | " + " | ".join(labels[c] for c in columns) + " |")
         lines.append("|---|---|" + "---|" * len(columns))
         for key, cell in sweep["cells"].items():
-            texts = [_cell_text(c, cell["rows"][c]) if key != NOTE_RNN or c in COLUMNS else "—" for c in columns]
+            shown = [c for c in columns if c in cell["rows"] and (c in COLUMNS or key != NOTE_RNN)]
+            texts = [_cell_text(c, cell["rows"][c]) if c in shown else "—" for c in columns]
             lines.append(f"| {cell_title(key)} | {cell['n_seeds']} | " + " | ".join(texts) + " |")
         for name in PAIRED:
             pairs = sweep["pairs"][name]

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from benchmarks.compare import compare_sweep, last_logged, main, pairwise, sweep_label
+from benchmarks.compare import compare_sweep, kl_control_objective, last_logged, main, pairwise, sweep_label
 from benchmarks.sweep.aggregate import STATISTICS, statistic_summary
 
 
@@ -81,3 +81,9 @@ def test_main_writes_the_report_and_refuses_a_folder_without_summary(sweep, tmp_
 def test_pairwise_skips_the_note_rnn():
     cells = {"note_rnn": {"stats": {}}, "a": _cell({}, [0]), "b": _cell({}, [0])}
     assert pairwise(cells)["mean_log_prior"] == {"a": {"b": 0.5}, "b": {"a": 0.5}}
+
+
+def test_kl_control_objective_per_seed_by_hand():
+    stats = {"mean_music_theory_reward": {"per_seed": [2.0, 1.0, None]}, "kl_to_prior": {"per_seed": [0.5, 1.0, 1.0]}}
+    got = kl_control_objective(stats, [0.5, 2.0, 0.5])
+    assert got[:2] == [2.0 / 0.5 - 0.5, 1.0 / 2.0 - 1.0] and math.isnan(got[2])
