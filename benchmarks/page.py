@@ -1,5 +1,8 @@
 """The listening page: one self-contained HTML file beside the samples it plays.
 
+With ``rl-tuner reproduce --outside N`` it also has a section "Judged from outside": the short table
+of :func:`benchmarks.outside.report.short_summary`, linking ``outside.md`` beside it.
+
 The page links its audio, MIDI and piano-roll files by relative paths, so the results folder can be
 moved or served as it is. A small inline script marks ``<body data-audio-status>`` once every audio
 element has loaded its metadata ("ok") or failed ("error: <files>"), which the browser test reads.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +89,25 @@ class Sample:
     png: str
     melody: tuple[int, ...]
     primer: int | None = None
+
+
+@dataclass(frozen=True)
+class OutsideSummary:
+    """The section "Judged from outside": the outside measures (:mod:`benchmarks.outside`) in short.
+
+    :param melodies: melodies measured per model.
+    :param lead: the closest-model sentence (:func:`benchmarks.outside.report.closest_sentence`),
+        ``**bold**`` as in Markdown.
+    :param head: the table's column titles.
+    :param rows: one row of cells per set, the validation halves first.
+    :param report: the full report, relative to the page.
+    """
+
+    melodies: int
+    lead: str
+    head: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    report: str = "outside.md"
 
 
 STATISTIC_TITLES: dict[str, str] = {
@@ -183,6 +206,22 @@ def _samples_table(samples: Mapping[str, Sequence[Sample]]) -> str:
     )
 
 
+def _outside_section(outside: OutsideSummary) -> str:
+    lead = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(outside.lead))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in outside.head)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in outside.rows)
+    link = html.escape(outside.report)
+    return (
+        "<h2 id='outside'>Judged from outside</h2>"
+        f"<p>The first {outside.melodies:,} melodies of each model against the 32-step openings of the held-out"
+        " validation tunes (docs/spec.md §2), on muspy's features: the overlapping area (OA, higher is closer)"
+        " and KL divergence (lower is closer) of Yang &amp; Lerch (2018), averaged over the features no rule"
+        " measures (rule-free) and over the others (ruled); the validation halves, two halves of the real tunes"
+        f' compared the same way, are the mark to reach. Every number: <a href="{link}">{link}</a>.</p>'
+        f"<p>{lead}</p><table><tr>{head}</tr>{rows}</table>"
+    )
+
+
 def write_listening_page(
     out_dir: str | Path,
     models: Mapping[str, Mapping[str, float]],
@@ -190,6 +229,7 @@ def write_listening_page(
     samples: Mapping[str, Sequence[Sample]],
     figures: Sequence[tuple[str, str]] = (),
     subtitle: str = "",
+    outside: OutsideSummary | None = None,
 ) -> Path:
     """Write ``index.html`` into ``out_dir`` and return its path.
 
@@ -203,6 +243,7 @@ def write_listening_page(
         model goes in row i.
     :param figures: (caption, image path relative to ``out_dir``) pairs.
     :param subtitle: one line on how the results were made (command, scale, machine).
+    :param outside: the outside measures, shown after Table 1 (None: no such section).
     """
     out = Path(out_dir)
     figs = "".join(
@@ -210,13 +251,15 @@ def write_listening_page(
         f"<figcaption>{html.escape(cap)}</figcaption></figure>"
         for cap, src in figures
     )
+    outside_link = "" if outside is None else "<a href='#outside'>Judged from outside</a> · "
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>RL Tuner: listen and compare</title>"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>RL Tuner: listen and compare</h1>"
         f"<p>{html.escape(subtitle)}</p>"
-        "<p><a href='#samples'>Samples</a> · <a href='#table1'>Table 1</a> · <a href='#figures'>Figures</a></p>"
+        f"<p><a href='#samples'>Samples</a> · <a href='#table1'>Table 1</a> · {outside_link}"
+        "<a href='#figures'>Figures</a></p>"
         "<h2 id='samples'>Samples</h2>"
         "<p>One row per sample: every model composed it from the same primer note, so read across a row to"
         " compare the models. The table scrolls sideways when it is wider than the window.</p>"
@@ -224,6 +267,7 @@ def write_listening_page(
         "<h2 id='table1'>Table 1</h2>"
         "<p>Ours, with the paper's value in grey where it has one (docs/spec.md §7).</p>"
         f"{_table(models, paper)}"
+        f"{'' if outside is None else _outside_section(outside)}"
         f"<h2 id='figures'>Figures</h2><div class='figures'>{figs}</div>"
         f"<script>{_CHECK_SCRIPT}</script></body></html>"
     )
@@ -233,4 +277,4 @@ def write_listening_page(
     return path
 
 
-__all__ = ["MODEL_TITLES", "STATISTIC_TITLES", "Sample", "notes_text", "write_listening_page"]
+__all__ = ["MODEL_TITLES", "STATISTIC_TITLES", "OutsideSummary", "Sample", "notes_text", "write_listening_page"]

@@ -6,6 +6,12 @@ shipped Note RNN with docs/spec.md §6 settings, records Figure 2 during trainin
 ``table1.md`` / ``table1.json``, ``fig2.png`` / ``fig2.csv``, ``fig4.png``, ``samples/`` (MIDI, WAV,
 piano rolls) and ``index.html``.
 
+With ``--outside N`` each model's scoring worker also judges the first N of its melodies from outside
+(:mod:`benchmarks.outside`: muspy's features and the Yang–Lerch distances to the held-out validation
+openings, music21's key check) against the reference a sweep uses (:func:`benchmarks.sweep.outside.reference`,
+built once per process), and the run writes ``outside.json`` / ``outside.md`` (the report of ``rl-tuner
+outside``) and a short table in ``table1.md`` and on the page.
+
 Run again on the same ``--out``, the command reuses the tuners already under ``out/models`` and does
 not retrain them. It first checks that each reused tuner was trained with the settings asked for
 (its saved env steps, melodies in parallel, seed, ε ramp and c) and stops with one line naming the
@@ -38,9 +44,14 @@ from agents import RLTuner
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
-from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
+from benchmarks.outside.cli import Args as OutsideArgs
+from benchmarks.outside.measures import outside_measures, reference_summary
+from benchmarks.outside.report import SHORT_HEAD, markdown_table, short_summary, write_report
+from benchmarks.page import MODEL_TITLES, OutsideSummary, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
 from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
+from benchmarks.sweep import outside as sweep_outside
+from benchmarks.timing import machine
 from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
@@ -83,6 +94,8 @@ class Args:
     """torch threads per process (the nets are tiny; one thread per process is fastest)"""
     workers: int = 2
     """tuners trained at the same time, one process each (one per core)"""
+    outside: int = 0
+    """melodies per model given to the outside measures, outside.md (0: none; all when fewer are composed)"""
 
 
 class Figure2Callback(BaseCallback):
@@ -129,6 +142,8 @@ def _resolve(args: Args) -> tuple[int, int, tuple[str, ...]]:
     unknown = set(algorithms) - set(ALGORITHMS)
     if unknown:
         raise SettingsError(f"unknown algorithms {sorted(unknown)}; choose from {ALGORITHMS}")
+    if args.outside < 0:
+        raise SettingsError(f"--outside must be a non-negative integer (0: no outside measures), got {args.outside}")
     return steps, melodies, algorithms
 
 
@@ -226,32 +241,83 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
     return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}
 
 
-Scores = tuple[Scored, dict[str, float], dict[str, list[float]]]
+@dataclass(frozen=True)
+class Outside:
+    """One model's outside measures, made in its scoring worker (:func:`score_model`).
+
+    :param measures: :func:`~benchmarks.outside.measures.outside_measures` of its first melodies.
+    :param validation: :func:`~benchmarks.outside.measures.reference_summary` of the reference.
+    :param reference_seconds: getting the reference (building it, the first time in a process).
+    :param seconds: measuring the melodies.
+    """
+
+    measures: dict
+    validation: dict
+    reference_seconds: float
+    seconds: float
 
 
-def score_model(name: str, out: str, melodies: int, seed: int) -> Scores:
-    """Compose and score ``melodies`` melodies of one model (docs/spec.md §7): melodies, statistics, intervals.
+Scores = tuple[Scored, dict[str, float], dict[str, list[float]], Outside | None]
+
+
+def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0) -> Scores:
+    """Compose and score ``melodies`` melodies of one model (docs/spec.md §7): melodies, statistics, intervals,
+    and the outside measures of the first ``outside`` melodies.
 
     :param name: ``"note_rnn"`` (the shipped Note RNN) or a tuner saved as ``out/models/<name>.zip``.
-    :param seed: the melody seed (the run's seed + 1).
+    :param seed: the run's seed: melodies composed with seed + 1; the outside measures' pairs and key
+        sample seeded with it, as a sweep seed's ``outside.json`` (:mod:`benchmarks.sweep.outside`).
+    :param outside: melodies given to the outside measures (0: none).
     """
     reward_rnn = load_default_note_rnn()
     model = reward_rnn if name == "note_rnn" else RLTuner.load(Path(out) / "models" / f"{name}.zip")
-    scored = compose_and_score(model, reward_rnn, melodies, seed=seed)
+    scored = compose_and_score(model, reward_rnn, melodies, seed=seed + 1)
     intervals = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
-    return scored, summarise(scored), intervals
+    measured = None
+    if outside:
+        start = time.perf_counter()
+        reference = sweep_outside.reference(sweep_outside.SOURCE)
+        middle = time.perf_counter()
+        key_sample = sweep_outside.SOURCE.key_sample
+        measures = outside_measures(scored.melodies[:outside], reference, seed=seed, key_sample=key_sample)
+        measured = Outside(measures, reference_summary(reference), middle - start, time.perf_counter() - middle)
+    return scored, summarise(scored), intervals, measured
 
 
 def score_all(names: Sequence[str], out: Path, melodies: int, args: Args) -> dict[str, Scores]:
     """:func:`score_model` for every model, ``args.workers`` at a time in processes (one per core)."""
+    also = f", the first {min(args.outside, melodies):,} measured from outside" if args.outside else ""
     for name in names:
-        print(f"[reproduce] composing and scoring {melodies:,} melodies: {name}", flush=True)
+        print(f"[reproduce] composing and scoring {melodies:,} melodies{also}: {name}", flush=True)
+    job = (str(out), melodies, args.seed, args.outside)
     if args.workers == 1 or len(names) == 1:
-        return {name: score_model(name, str(out), melodies, args.seed + 1) for name in names}
+        return {name: score_model(name, *job) for name in names}
     context = mp.get_context("spawn")
     with ProcessPoolExecutor(args.workers, context, _init_worker, (None, args.torch_threads)) as pool:
-        jobs = {name: pool.submit(score_model, name, str(out), melodies, args.seed + 1) for name in names}
+        jobs = {name: pool.submit(score_model, name, *job) for name in names}
         return {name: job.result() for name, job in jobs.items()}
+
+
+def outside_report(measured: dict[str, Outside], args: Args, melodies: int, command: str, wall: float) -> dict:
+    """The report of ``rl-tuner outside`` (:func:`benchmarks.outside.cli.run`) from the workers' measures.
+
+    :param measured: model -> its :class:`Outside`.
+    :param melodies: melodies composed per model (the report's are the first ``args.outside`` of them).
+    :param wall: ``time.perf_counter()`` when the reproduction started.
+    """
+    source = sweep_outside.SOURCE
+    settings = OutsideArgs(",".join(measured), min(args.outside, melodies), args.out, args.seed, source.pairs,
+                           source.key_sample)  # fmt: skip
+    seconds = {"validation": sum(m.reference_seconds for m in measured.values())}
+    return {
+        "command": command,
+        "machine": machine(),
+        "wall_time_seconds": time.perf_counter() - wall,
+        "seconds": seconds | {name: m.seconds for name, m in measured.items()},
+        "settings": asdict(settings),
+        "validation": next(iter(measured.values())).validation,
+        "models": {name: m.measures for name, m in measured.items()},
+    }
 
 
 def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
@@ -281,7 +347,25 @@ def _next_note_probabilities(model: Model, melody: np.ndarray, primer: int) -> n
     return torch.softmax(model(inputs)[0][0], -1).numpy()
 
 
-def _markdown(result: dict) -> str:
+def _outside_markdown(report: dict) -> str:
+    """The short outside table of ``table1.md`` (:func:`~benchmarks.outside.report.short_summary`)."""
+    lead, rows = short_summary(report)
+    s = report["settings"]
+    return (
+        "\n## Judged from outside\n\n"
+        f"The first {s['melodies']:,} melodies of each model against {report['validation']['melodies']:,} held-out "
+        "validation openings: Yang & Lerch (2018) overlapping area (OA) and KL divergence on muspy's features, "
+        "averaged over the features no rule measures and over the others, and music21's key; "
+        f"{sum(report['seconds'].values()):.0f} s in the scoring workers. Every number: outside.md.\n\n"
+        + lead
+        + "\n\n"
+        + "\n".join(markdown_table(SHORT_HEAD, rows))
+        + "\n"
+    )
+
+
+def _markdown(result: dict, outside: dict | None = None) -> str:
+    """The text of ``table1.md``; with the outside report, its short table too."""
     models = list(result["models"])
     head = "| statistic | " + " | ".join(f"{MODEL_TITLES[m]} (ours / paper)" for m in models) + " |"
     lines = [head, "|" + "---|" * (len(models) + 1)]
@@ -307,7 +391,10 @@ def _markdown(result: dict) -> str:
         f"Settings: {steps_label(result['training_steps'])}, {s['melodies']:,} melodies per model, c = {s['c']}, "
         f"{s['n_envs']} melodies in parallel, seed {s['seed']}; other hyperparameters as docs/spec.md §6.\n\n"
         "Each cell: ours [95 % interval] / the paper. Fractions of notes, melodies or leaps as docs/spec.md §7 defines;"
-        " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n" + "\n".join(lines) + "\n"
+        " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n"
+        + "\n".join(lines)
+        + "\n"
+        + ("" if outside is None else _outside_markdown(outside))
     )
 
 
@@ -327,15 +414,20 @@ def reproduce(args: Args, command: str) -> dict:
     plot_figure2(rows, out / "fig2.png")
 
     scores = score_all(list(models), out, melodies, args)
-    stats, intervals, samples, scored_all = {}, {}, {}, {}
-    for name, (scored, model_stats, model_intervals) in scores.items():
+    stats, intervals, samples, scored_all, measured = {}, {}, {}, {}, {}
+    for name, (scored, model_stats, model_intervals, model_outside) in scores.items():
         scored_all[name], stats[name], intervals[name] = scored, model_stats, model_intervals
+        if model_outside is not None:
+            measured[name] = model_outside
         samples[name] = _samples(name, scored, out, args.samples)
         np.savez_compressed(out / f"melodies_{name}.npz", primers=scored.primers, melodies=scored.melodies)
 
     reference = scored_all[algorithms[0] if algorithms else "note_rnn"]
     melody, primer = reference.melodies[0], int(reference.primers[0])
     plot_figure4(melody, {n: _next_note_probabilities(m, melody, primer) for n, m in models.items()}, out / "fig4.png")
+    report = outside_report(measured, args, melodies, command, wall) if measured else None
+    if report is not None:
+        write_report(report, out)
     result = {
         "command": command,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -346,12 +438,13 @@ def reproduce(args: Args, command: str) -> dict:
         "training_seconds": {a: t.seconds for a, t in training.items()},
         "training_steps": {a: tuner.num_timesteps for a, tuner in tuners.items()},
         "reused_models": [a for a, t in training.items() if t.reused],
+        **({} if report is None else {"outside_seconds": report["seconds"]}),
         "models": stats,
         "intervals": intervals,
         "paper": {m: {k: PAPER_TABLE1[k][i] for k in TABLE1_KEYS} for i, m in enumerate(PAPER_MODELS)},
     }
     _write_text(out / "table1.json", json.dumps(result, indent=2))
-    _write_text(out / "table1.md", _markdown(result))
+    _write_text(out / "table1.md", _markdown(result, report))
     shown = [*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward", "distinct_melodies"]
     table_rows = {m: {k: s[k] for k in shown} for m, s in stats.items()}
     reused = " (tuners reused from an earlier run)" if result["reused_models"] else ""
@@ -361,7 +454,11 @@ def reproduce(args: Args, command: str) -> dict:
     )
     figures = [("Figure 2: mean log p(a|s) and rMT during training", "fig2.png"),
                ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
-    write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle)
+    summary = None
+    if report is not None:
+        lead, outside_rows = short_summary(report)
+        summary = OutsideSummary(report["settings"]["melodies"], lead, SHORT_HEAD, outside_rows)
+    write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle, summary)
     return result
 
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from benchmarks.outside.features import FEATURES, INTERVAL_BINS, NOTE_LENGTH_BINS, RULE_FREE
-from benchmarks.outside.measures import closest_models
+from benchmarks.outside.measures import closest_models, rule_free_means
 from benchmarks.page import MODEL_TITLES
 from melody_env.atomic import atomic_write
 
@@ -121,6 +121,38 @@ def summary_lines(report: dict) -> list[str]:
     return ["## Summary", "", lead, "", *markdown_table(head, rows), ""]
 
 
+SHORT_HEAD = ["set", "mean OA, rule-free", "mean KL, rule-free", "mean OA, ruled", "mean KL, ruled",
+              "C major or A minor (music21)", "mean key correlation"]  # fmt: skip
+"""Columns of :func:`short_summary`'s table."""
+
+
+def short_summary(report: dict) -> tuple[str, list[list[str]]]:
+    """The closest-model sentence and a short table of a report, for ``rl-tuner reproduce --outside``.
+
+    The table (columns :data:`SHORT_HEAD`) has one row per set, the validation halves first (the
+    reference), then each model in the report's order: the mean OA and KL over the rule-free features
+    (:data:`RULE_FREE`) and over the ruled ones, music21's share of C major or A minor and its mean
+    correlation (:mod:`benchmarks.outside.keys`).
+
+    :param report: as :func:`write_report` takes it.
+    """
+    valid = report["validation"]
+    halves = rule_free_means({name: row["split_half"] for name, row in valid["features"].items()})
+    ranked = closest_models(report["models"])
+    lead = "No model was measured."
+    if ranked:
+        lead = closest_sentence(_title(ranked[0][0]), ranked[0][1], halves["rule_free_overlap_area"])
+    sets = {f"{VALIDATION} (reference)": {**halves, "key": valid["key"]}}
+    sets.update({_title(name): m for name, m in report["models"].items()})
+    means = ("rule_free_overlap_area", "rule_free_kl_divergence", "ruled_overlap_area", "ruled_kl_divergence")
+    rows = [
+        [title, *(fmt_number(s[k]) for k in means), fmt_percent(s["key"]["share_c_major_or_a_minor"]),
+         fmt_number(s["key"]["mean_correlation"])]
+        for title, s in sets.items()
+    ]  # fmt: skip
+    return lead, rows
+
+
 def report_markdown(report: dict) -> str:
     """The Markdown text of a report.
 
@@ -182,6 +214,7 @@ def write_report(report: dict, out: str | Path) -> tuple[Path, Path]:
 
 
 __all__ = [
+    "SHORT_HEAD",
     "VALIDATION",
     "closest_sentence",
     "fmt_number",
@@ -189,6 +222,7 @@ __all__ = [
     "json_safe",
     "markdown_table",
     "report_markdown",
+    "short_summary",
     "summary_lines",
     "write_report",
 ]

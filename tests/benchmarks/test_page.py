@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.page import Sample, notes_text, write_listening_page
+from benchmarks.page import OutsideSummary, Sample, notes_text, write_listening_page
 from benchmarks.svg_roll import (
     COLOURS,
     PRIMER_PX,
@@ -83,6 +83,24 @@ def test_page_table_shows_ours_beside_paper(tmp_path: Path) -> None:
     assert "1.00 %" in text and "paper 0.10 %" in text and "-0.200" in text
     assert "<td>distinct melodies</td><td>50.00 %</td>" in text
     assert 'src="samples/a.wav"' in text
+
+
+def test_outside_section_appears_only_when_given_and_escapes_names(tmp_path: Path) -> None:
+    assert "Judged from outside" not in _page(tmp_path, "a.wav").read_text()
+    outside = OutsideSummary(
+        1_000,
+        "**Closest to real tunes: <Q & co>**, mean OA 0.800.",
+        ["set", "mean OA, rule-free"],
+        [["validation halves (reference)", "0.900"], ["<Q & co>", "0.800"]],
+    )
+    samples = {"note_rnn": [_sample("samples/a.wav", (14, 1, 0, 1))]}
+    text = write_listening_page(tmp_path, {"note_rnn": {"notes_not_in_key": 0.01}}, {}, samples, outside=outside)
+    text = text.read_text()
+    assert text.index("<h2 id='table1'>") < text.index("<h2 id='outside'>") < text.index("<h2 id='figures'>")
+    assert "<a href='#outside'>Judged from outside</a>" in text and "The first 1,000 melodies" in text
+    assert "Yang &amp; Lerch (2018)" in text and '<a href="outside.md">outside.md</a>' in text
+    assert "<p><strong>Closest to real tunes: &lt;Q &amp; co&gt;</strong>, mean OA 0.800.</p>" in text
+    assert "<tr><td>&lt;Q &amp; co&gt;</td><td>0.800</td></tr>" in text and "<Q" not in text
 
 
 def test_shared_pitch_range_covers_every_note_and_primer_in_whole_octaves() -> None:

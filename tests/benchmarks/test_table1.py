@@ -1,4 +1,5 @@
-"""The reproduction runs end to end on a tiny budget, writes what it promises, and resumes honestly."""
+"""The reproduction runs end to end on a tiny budget, writes what it promises, and resumes honestly; with
+``--outside N`` it also judges the melodies from outside (here against a tiny hand-written reference)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+import benchmarks.sweep.outside as sweep_outside
 from benchmarks.evaluate import compose, log_prior, music_theory
+from benchmarks.outside.features import FEATURE_NAMES
 from benchmarks.reuse import SettingsError
+from benchmarks.sweep.outside import ReferenceSource
 from benchmarks.table1 import MODELS, Args, main, reproduce, score_all
 from melody_env.note_rnn import NoteRNN
 from reward_rules import TABLE1_KEYS, music_theory_rewards
@@ -98,7 +102,54 @@ def test_scoring_in_worker_processes_gives_the_numbers_of_one_process(tmp_path: 
     pooled = score_all(names, tmp_path, 50, Args(**{**args.__dict__, "workers": 2}))  # spawn workers
     assert list(pooled) == names
     for name in names:
-        (a, a_stats, a_ci), (b, b_stats, b_ci) = alone[name], pooled[name]
+        (a, a_stats, a_ci, a_out), (b, b_stats, b_ci, b_out) = alone[name], pooled[name]
         for field in ("primers", "melodies", "log_prior", "music_theory"):
             np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-        assert a_stats == b_stats and a_ci == b_ci
+        assert a_stats == b_stats and a_ci == b_ci and a_out is None and b_out is None
+
+
+def _tunes() -> np.ndarray:
+    """Six stepwise C-major tunes of 32 steps, one note every 4 steps."""
+    rng = np.random.default_rng(0)
+    return np.array([[t for c in rng.choice([14, 16, 18, 19, 21], 8) for t in (c, 1, 1, 1)] for _ in range(6)])
+
+
+def test_reproduce_outside_writes_the_report_table_and_page_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(sweep_outside, "SOURCE", ReferenceSource(_tunes, pairs=200, key_sample=4))
+    args = Args(out=str(tmp_path), steps=64, melodies=12, eval_points=1, eval_melodies=2, samples=1, workers=1,
+                algorithms="q,psi")  # fmt: skip
+    reproduce(args, "test")
+    assert not (tmp_path / "outside.json").exists() and "outside" not in (tmp_path / "index.html").read_text()
+    assert "outside_seconds" not in json.loads((tmp_path / "table1.json").read_text())
+
+    result = reproduce(Args(**{**args.__dict__, "outside": 10}), "test --outside 10")  # tuners reused
+    assert result["reused_models"] == ["q", "psi"]
+    report = json.loads((tmp_path / "outside.json").read_text())
+    assert list(report["models"]) == ["note_rnn", "q", "psi"] and report["command"] == "test --outside 10"
+    assert report["validation"]["melodies"] == 6
+    assert report["settings"] | {"melodies": 10, "pairs": 200, "key_melodies": 4, "seed": 0} == report["settings"]
+    for measures in report["models"].values():
+        assert measures["melodies"] == 10 and set(measures["features"]) == set(FEATURE_NAMES)
+    assert set(result["outside_seconds"]) == {"validation", "note_rnn", "q", "psi"}
+    assert result["wall_time_seconds"] >= sum(result["outside_seconds"].values())
+    assert "**Closest to real tunes" in (tmp_path / "outside.md").read_text()
+    table = (tmp_path / "table1.md").read_text()
+    assert "## Judged from outside" in table and "The first 10 melodies of each model against 6 held-out" in table
+    assert "| validation halves (reference) |" in table and "| Note RNN |" in table and "| Ψ |" in table
+    page = (tmp_path / "index.html").read_text()
+    section = page[page.index("<h2 id='outside'>") : page.index("<h2 id='figures'>")]
+    assert page.index("<h2 id='table1'>") < page.index("<h2 id='outside'>")
+    assert "<strong>Closest to real tunes" in section and '<a href="outside.md">' in section
+    for title in ("validation halves (reference)", "Note RNN", "Q", "Ψ"):
+        assert f"<tr><td>{title}</td>" in section
+
+    assert reproduce(Args(**{**args.__dict__, "outside": 50}), "test")["settings"]["outside"] == 50
+    assert json.loads((tmp_path / "outside.json").read_text())["models"]["q"]["melodies"] == 12  # all there are
+
+    assert main(["--out", str(tmp_path / "refused"), "--outside", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rl-tuner reproduce: error: --outside must be a non-negative integer")
+    assert err.endswith("(0: no outside measures), got -1\n") and err.count("\n") == 1
+    assert not (tmp_path / "refused").exists()  # refused before anything ran
