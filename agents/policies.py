@@ -13,8 +13,8 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from agents.stacked import Layout, bind, flatten, lstm_values, ordered_parameters
-from melody_env.note_rnn import NoteRNN, NoteRNNConfig
+from agents.stacked import Layout, bind, flatten, ordered_parameters
+from melody_env.note_rnn import NoteRNN, NoteRNNConfig, lstm_head_step
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 
@@ -93,7 +93,7 @@ class TunerNetworks(nn.Module):
     def values(self, notes: Tensor, state: tuple[Tensor, Tensor] | None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """One recurrent step of the online network: values (B, A) of the state (previous note, LSTM state)."""
         h, c = self.q_net.initial_state(notes.shape[0]) if state is None else state
-        return lstm_values(self.q_params, notes, h, c)
+        return lstm_head_step(self.q_params, notes, h, c)
 
     @torch.no_grad()
     def log_prior(self, reward_h: Tensor) -> Tensor:

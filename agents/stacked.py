@@ -25,6 +25,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from melody_env.note_rnn import tanh
+
 PARAMETER_NAMES = (
     "lstm.weight_ih_l0",
     "lstm.weight_hh_l0",
@@ -93,7 +95,10 @@ def one_hot(notes: Tensor, num_classes: int) -> Tensor:
 
 
 def lstm_step(params: list[Tensor], x: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """One LSTM step of K copies: ``(sigmoid of all gates, tanh of the cell gate, h1, c1)``.
+    """One LSTM step of K copies: ``(sigmoid of the input, forget and output gates, tanh of the cell gate, h1, c1)``.
+
+    The first tensor's cell-gate slice holds σ(2z), from which the cell gate's tanh is taken (its
+    backward uses the tanh, ``1 − tanh²``).
 
     The input enters as a one-hot batch, so that the K copies' input weights are read with one batched
     product (no per-copy gather).
@@ -105,10 +110,11 @@ def lstm_step(params: list[Tensor], x: Tensor, h0: Tensor, c0: Tensor) -> tuple[
     hidden = w_hh.shape[2]
     inputs = torch.baddbmm((b_ih + b_hh).unsqueeze(1), x, w_ih.transpose(1, 2))  # (K, B, 4H): W_ih x + b
     gates = torch.baddbmm(inputs, h0, w_hh.transpose(1, 2))
+    gates[..., 2 * hidden : 3 * hidden] *= 2.0  # the cell gate's tanh(z) = 2·σ(2z) − 1 (melody_env.note_rnn.tanh)
     sig = torch.sigmoid(gates)
-    cell_in = torch.tanh(gates[..., 2 * hidden : 3 * hidden])
+    cell_in = sig[..., 2 * hidden : 3 * hidden] * 2.0 - 1.0
     c1 = torch.addcmul(sig[..., hidden : 2 * hidden] * c0, sig[..., :hidden], cell_in)
-    h1 = sig[..., 3 * hidden :] * torch.tanh(c1)
+    h1 = sig[..., 3 * hidden :] * tanh(c1)
     return sig, cell_in, h1, c1
 
 
@@ -116,25 +122,6 @@ def head(params: list[Tensor], h1: Tensor) -> Tensor:
     """All values ``(K, B, A)`` of the output layer on LSTM outputs ``h1 (K, B, H)``."""
     w_o, b_o = params[4:]
     return torch.baddbmm(b_o.unsqueeze(1), h1, w_o.transpose(1, 2))
-
-
-def lstm_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    """One step of one copy on ``notes (B,)`` from ``(h0, c0)`` each ``(B, H)``: values ``(B, A)`` and the new state.
-
-    The inference path (composing, scoring, ``predict``): the input weights are gathered by note
-    (``index_select``) rather than multiplied by a one-hot batch, which at thousands of melodies saves
-    a quarter of the arithmetic. Same numbers as ``NoteRNN.step`` to float rounding.
-
-    :param params: the copy's parameters in :data:`PARAMETER_NAMES` order (e.g. :func:`ordered_parameters`).
-    """
-    w_ih, w_hh, b_ih, b_hh, w_o, b_o = params
-    hidden = w_hh.shape[1]
-    inputs = (w_ih.t() + (b_ih + b_hh)).index_select(0, notes)  # (B, 4H): W_ih one_hot(x) + b
-    gates = torch.addmm(inputs, h0, w_hh.t())
-    sig = torch.sigmoid(gates)
-    c1 = torch.addcmul(sig[:, hidden : 2 * hidden] * c0, sig[:, :hidden], torch.tanh(gates[:, 2 * hidden : 3 * hidden]))
-    h1 = sig[:, 3 * hidden :] * torch.tanh(c1)
-    return torch.addmm(b_o, h1, w_o.t()), (h1, c1)
 
 
 def stacked_values(params: list[Tensor], notes: Tensor, h0: Tensor, c0: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
@@ -150,7 +137,6 @@ __all__ = [
     "flatten",
     "head",
     "lstm_step",
-    "lstm_values",
     "one_hot",
     "ordered_parameters",
     "split",

@@ -26,6 +26,7 @@ from torch import Tensor
 
 from agents.stacked import Layout, head, lstm_step, one_hot, split
 from agents.targets import g_target, psi_target, q_target, td_reward
+from melody_env.note_rnn import tanh
 
 CLIP_MODES = ("global", "per_tensor")
 
@@ -184,7 +185,7 @@ def _backward(params: list[Tensor], grads: list[Tensor], cache: tuple[Tensor, ..
     d_taken = taken * (error * (2.0 / error.shape[-1])).unsqueeze(-1)  # (K, B, A): ∂L/∂values
     torch.bmm(d_taken.transpose(1, 2), h1, out=g_o)
     torch.sum(d_taken, 1, out=g_bo)
-    tanh_c1 = torch.tanh(c1)
+    tanh_c1 = tanh(c1)
     d_h1 = torch.bmm(d_taken, params[4])  # (K, B, H): ∂L/∂V · W_o[a]
     d_c1 = d_h1 * sig[..., 3 * hidden :] * (1.0 - tanh_c1 * tanh_c1)
     upstream = torch.cat([d_c1 * cell_in, d_c1 * c0, d_c1 * sig[..., :hidden], d_h1 * tanh_c1], dim=-1)
