@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -44,19 +45,17 @@ from agents import RLTuner
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
-from benchmarks.outside.cli import Args as OutsideArgs
-from benchmarks.outside.measures import outside_measures, reference_summary
-from benchmarks.outside.report import SHORT_HEAD, markdown_table, short_summary, write_report
-from benchmarks.page import MODEL_TITLES, OutsideSummary, Sample, write_listening_page
+from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
 from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
-from benchmarks.sweep import outside as sweep_outside
-from benchmarks.timing import machine
 from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import TABLE1_KEYS, table1_intervals
+
+if TYPE_CHECKING:
+    from benchmarks.outside.reproduction import Outside
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
@@ -241,23 +240,7 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
     return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}
 
 
-@dataclass(frozen=True)
-class Outside:
-    """One model's outside measures, made in its scoring worker (:func:`score_model`).
-
-    :param measures: :func:`~benchmarks.outside.measures.outside_measures` of its first melodies.
-    :param validation: :func:`~benchmarks.outside.measures.reference_summary` of the reference.
-    :param reference_seconds: getting the reference (building it, the first time in a process).
-    :param seconds: measuring the melodies.
-    """
-
-    measures: dict
-    validation: dict
-    reference_seconds: float
-    seconds: float
-
-
-Scores = tuple[Scored, dict[str, float], dict[str, list[float]], Outside | None]
+Scores = tuple[Scored, dict[str, float], dict[str, list[float]], "Outside | None"]
 
 
 def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0) -> Scores:
@@ -274,13 +257,10 @@ def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0)
     scored = compose_and_score(model, reward_rnn, melodies, seed=seed + 1)
     intervals = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
     measured = None
-    if outside:
-        start = time.perf_counter()
-        reference = sweep_outside.reference(sweep_outside.SOURCE)
-        middle = time.perf_counter()
-        key_sample = sweep_outside.SOURCE.key_sample
-        measures = outside_measures(scored.melodies[:outside], reference, seed=seed, key_sample=key_sample)
-        measured = Outside(measures, reference_summary(reference), middle - start, time.perf_counter() - middle)
+    if outside:  # muspy and music21's analysis take seconds to import: only when asked
+        from benchmarks.outside.reproduction import measure
+
+        measured = measure(scored.melodies[:outside], seed)
     return scored, summarise(scored), intervals, measured
 
 
@@ -296,28 +276,6 @@ def score_all(names: Sequence[str], out: Path, melodies: int, args: Args) -> dic
     with ProcessPoolExecutor(args.workers, context, _init_worker, (None, args.torch_threads)) as pool:
         jobs = {name: pool.submit(score_model, name, *job) for name in names}
         return {name: job.result() for name, job in jobs.items()}
-
-
-def outside_report(measured: dict[str, Outside], args: Args, melodies: int, command: str, wall: float) -> dict:
-    """The report of ``rl-tuner outside`` (:func:`benchmarks.outside.cli.run`) from the workers' measures.
-
-    :param measured: model -> its :class:`Outside`.
-    :param melodies: melodies composed per model (the report's are the first ``args.outside`` of them).
-    :param wall: ``time.perf_counter()`` when the reproduction started.
-    """
-    source = sweep_outside.SOURCE
-    settings = OutsideArgs(",".join(measured), min(args.outside, melodies), args.out, args.seed, source.pairs,
-                           source.key_sample)  # fmt: skip
-    seconds = {"validation": sum(m.reference_seconds for m in measured.values())}
-    return {
-        "command": command,
-        "machine": machine(),
-        "wall_time_seconds": time.perf_counter() - wall,
-        "seconds": seconds | {name: m.seconds for name, m in measured.items()},
-        "settings": asdict(settings),
-        "validation": next(iter(measured.values())).validation,
-        "models": {name: m.measures for name, m in measured.items()},
-    }
 
 
 def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
@@ -347,25 +305,10 @@ def _next_note_probabilities(model: Model, melody: np.ndarray, primer: int) -> n
     return torch.softmax(model(inputs)[0][0], -1).numpy()
 
 
-def _outside_markdown(report: dict) -> str:
-    """The short outside table of ``table1.md`` (:func:`~benchmarks.outside.report.short_summary`)."""
-    lead, rows = short_summary(report)
-    s = report["settings"]
-    return (
-        "\n## Judged from outside\n\n"
-        f"The first {s['melodies']:,} melodies of each model against {report['validation']['melodies']:,} held-out "
-        "validation openings: Yang & Lerch (2018) overlapping area (OA) and KL divergence on muspy's features, "
-        "averaged over the features no rule measures and over the others, and music21's key; "
-        f"{sum(report['seconds'].values()):.0f} s in the scoring workers. Every number: outside.md.\n\n"
-        + lead
-        + "\n\n"
-        + "\n".join(markdown_table(SHORT_HEAD, rows))
-        + "\n"
-    )
-
-
 def _markdown(result: dict, outside: dict | None = None) -> str:
     """The text of ``table1.md``; with the outside report, its short table too."""
+    if outside is not None:
+        from benchmarks.outside.reproduction import outside_markdown
     models = list(result["models"])
     head = "| statistic | " + " | ".join(f"{MODEL_TITLES[m]} (ours / paper)" for m in models) + " |"
     lines = [head, "|" + "---|" * (len(models) + 1)]
@@ -394,7 +337,7 @@ def _markdown(result: dict, outside: dict | None = None) -> str:
         " autocorrelations signed; mean log p(a|s) under the Note RNN; mean rMT per note.\n\n"
         + "\n".join(lines)
         + "\n"
-        + ("" if outside is None else _outside_markdown(outside))
+        + ("" if outside is None else outside_markdown(outside))
     )
 
 
@@ -425,9 +368,11 @@ def reproduce(args: Args, command: str) -> dict:
     reference = scored_all[algorithms[0] if algorithms else "note_rnn"]
     melody, primer = reference.melodies[0], int(reference.primers[0])
     plot_figure4(melody, {n: _next_note_probabilities(m, melody, primer) for n, m in models.items()}, out / "fig4.png")
-    report = outside_report(measured, args, melodies, command, wall) if measured else None
-    if report is not None:
-        write_report(report, out)
+    report = None
+    if measured:
+        from benchmarks.outside.reproduction import outside_report
+
+        report = outside_report(measured, min(args.outside, melodies), args.out, args.seed, command, wall)
     result = {
         "command": command,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -456,8 +401,9 @@ def reproduce(args: Args, command: str) -> dict:
                ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
     summary = None
     if report is not None:
-        lead, outside_rows = short_summary(report)
-        summary = OutsideSummary(report["settings"]["melodies"], lead, SHORT_HEAD, outside_rows)
+        from benchmarks.outside.reproduction import page_summary
+
+        summary = page_summary(report)
     write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle, summary)
     return result
 

@@ -179,6 +179,7 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         ("reproduce", ["--scale", "huge", "--out", str(tmp / "r")], "--scale must be one of"),
         ("demo", ["--algorithms", "dqn", "--out", str(tmp / "d")], "unknown algorithms ['dqn']"),
         ("speed", ["--corpus", str(tmp / "missing"), "--out", str(tmp / "s.md")], "does not exist"),
+        ("compare", ["--sweeps", str(tmp / "no_sweep"), "--out", str(tmp / "c")], "has no summary.json; run"),
     ]
 
 
