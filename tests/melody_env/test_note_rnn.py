@@ -18,6 +18,7 @@ from melody_env.note_rnn import (
     NoteRNNConfig,
     load_default_note_rnn,
     primer_from_file,
+    tanh,
 )
 from reward_rules.tokens import NUM_CLASSES
 
@@ -251,3 +252,23 @@ def test_default_checkpoint_loads() -> None:
     net = load_default_note_rnn()
     assert net.config == NoteRNNConfig() and not net.training
     assert all(torch.isfinite(p).all() for p in net.parameters())
+
+
+def test_tanh_by_hand_and_against_torch() -> None:
+    # tanh(0) = 0, tanh(±ln 3 / 2) = ±1/2 (e^{ln 3} = 3: (3 − 1)/(3 + 1)), and saturation far out.
+    x = torch.tensor([0.0, math.log(3) / 2, -math.log(3) / 2, 40.0, -40.0])
+    torch.testing.assert_close(tanh(x), torch.tensor([0.0, 0.5, -0.5, 1.0, -1.0]), atol=2e-7, rtol=0)
+    grid = torch.linspace(-12, 12, 100_001)
+    assert (tanh(grid) - torch.tanh(grid)).abs().max() <= 2.5e-7
+
+
+def test_step_equals_torch_lstm_cell(model: NoteRNN) -> None:
+    notes, state = torch.tensor([0, 1, 14, 37]), (torch.randn(4, 100), torch.randn(4, 100))
+    lstm = model.lstm
+    with torch.no_grad():
+        h, c = torch.lstm_cell(torch.eye(NUM_CLASSES)[notes], state, lstm.weight_ih_l0, lstm.weight_hh_l0,
+                               lstm.bias_ih_l0, lstm.bias_hh_l0)  # fmt: skip
+        logits, (h1, c1) = model.step(notes, state)
+    torch.testing.assert_close(h1, h, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(c1, c, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(logits, model.head(h), atol=1e-5, rtol=1e-5)
