@@ -36,6 +36,9 @@ from melody_env.atomic import atomic_write
 COLUMNS = ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior", "distinct_melodies", "notes_not_in_key",
            "notes_excessively_repeated", "leaps_resolved")  # fmt: skip
 """Statistics of the table (every Table 1 statistic is in each sweep's own ``table1.md``)."""
+OUTSIDE = {"outside_overlap_area": "rule_free_overlap_area", "outside_key_share": "key_share"}
+"""Columns from the sweep's outside measures (``--outside``), when it has them: the mean overlapping area with the
+held-out tunes on the rule-free features, and music21's share of melodies in C major or A minor (docs/spec.md §9)."""
 PAIRED = ("mean_log_prior", "mean_music_theory_reward")
 """Statistics of the pairwise probabilities of improvement."""
 _PLAIN = ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior")
@@ -110,6 +113,10 @@ def compare_sweep(folder: str | Path) -> dict[str, Any]:
     for key, cell in summary["cells"].items():
         row = {name: cell["stats"][name] for name in COLUMNS}
         row["train_seconds"] = statistic_summary(summary["train_seconds"][key])
+        outside = summary.get("outside", {}).get("cells", {}).get(key)
+        for name, source in OUTSIDE.items():
+            if outside is not None:
+                row[name] = outside[source]
         final_c = final_values(folder, key, cell["seeds"], "train/c")
         row["final_c"] = statistic_summary(final_c)
         if key != NOTE_RNN:
@@ -133,7 +140,7 @@ def pairwise(cells: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, dict
 def _fmt(name: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    if name in _PLAIN or name in ("final_c", "objective"):
+    if name in _PLAIN or name in ("final_c", "objective", "outside_overlap_area"):
         return f"{value:.3f}"
     if name == "train_seconds":
         return f"{value:.0f} s"
@@ -149,8 +156,9 @@ def _cell_text(name: str, entry: Mapping[str, Any]) -> str:
 
 def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
     """The report: one table per sweep (cells as rows), then its pairwise probabilities of improvement."""
-    columns = (*COLUMNS, "objective", "train_seconds", "final_c")
-    labels = {**_LABELS, "objective": "rMT/c − KL (Eq. 9)", "train_seconds": "training time per seed",
+    columns = (*COLUMNS, *OUTSIDE, "objective", "train_seconds", "final_c")
+    labels = {**_LABELS, "outside_overlap_area": "outside: OA, rule-free", "outside_key_share": "outside: in C/Am",
+              "objective": "rMT/c − KL (Eq. 9)", "train_seconds": "training time per seed",
               "final_c": "c at the end"}  # fmt: skip
     lines = ["# Sweeps side by side", ""]
     lines += [
@@ -161,7 +169,10 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
         "`train/c` of each seed's training log (a fixed c stays where it was set). rMT/c − KL: the KL-control "
         "objective per note that Ψ, G, KL-PPO and RLOO maximise (paper Eq. 9; Q and RL-only maximise others), with "
         "each seed's final c; the off-policy tuners discount it with γ = 0.5, the policy-gradient agents do not "
-        "discount within a melody. Every Table 1 statistic of "
+        "discount within a melody. Outside (with `rl-tuner sweep --outside N`, docs/spec.md §9): the mean "
+        "overlapping area with held-out real tunes over the features no rule measures (two halves of the real "
+        "tunes reach the value in the sweep's `outside.md`), and music21's share of melodies analysed in C major "
+        "or A minor. Every Table 1 statistic of "
         "each sweep is in its folder's `table1.md`.",
         "",
     ]
@@ -170,7 +181,7 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
         lines.append("| model | seeds | " + " | ".join(labels[c] for c in columns) + " |")
         lines.append("|---|---|" + "---|" * len(columns))
         for key, cell in sweep["cells"].items():
-            shown = [c for c in columns if c in cell["rows"] and (c in COLUMNS or key != NOTE_RNN)]
+            shown = [c for c in columns if c in cell["rows"] and (c in (*COLUMNS, *OUTSIDE) or key != NOTE_RNN)]
             texts = [_cell_text(c, cell["rows"][c]) if c in shown else "—" for c in columns]
             lines.append(f"| {cell_title(key)} | {cell['n_seeds']} | " + " | ".join(texts) + " |")
         for name in PAIRED:

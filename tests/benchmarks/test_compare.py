@@ -87,3 +87,14 @@ def test_kl_control_objective_per_seed_by_hand():
     stats = {"mean_music_theory_reward": {"per_seed": [2.0, 1.0, None]}, "kl_to_prior": {"per_seed": [0.5, 1.0, 1.0]}}
     got = kl_control_objective(stats, [0.5, 2.0, 0.5])
     assert got[:2] == [2.0 / 0.5 - 0.5, 1.0 / 2.0 - 1.0] and math.isnan(got[2])
+
+
+def test_outside_columns_come_from_the_sweeps_outside_summary(sweep):
+    summary = json.loads((sweep / "summary.json").read_text())
+    cell = {"rule_free_overlap_area": statistic_summary([0.8, 0.9]), "key_share": statistic_summary([0.5, 0.5])}
+    summary["outside"] = {"cells": {"q/c=0.5": cell}}
+    (sweep / "summary.json").write_text(json.dumps(summary))
+    rows = compare_sweep(sweep)["cells"]
+    assert math.isclose(rows["q/c=0.5"]["rows"]["outside_overlap_area"]["mean"], 0.85)
+    assert rows["q/c=0.5"]["rows"]["outside_key_share"]["ci"] == [0.5, 0.5]
+    assert "outside_overlap_area" not in rows["kl_ppo/c=0.5"]["rows"]  # no outside measures there: "—"
