@@ -58,10 +58,14 @@ class Args:
 
 
 def sweep_label(settings: Mapping[str, Any]) -> str:
-    """How a sweep is named in the report: ``"c = 0.5"``, or ``"c auto, target KL 0.5"`` for an adaptive c."""
-    overrides = settings.get("hyperparameters", {})
-    if overrides.get("c") == "auto":
-        return f"c auto, target KL {overrides.get('target_kl', 1.0):g} nats/note"
+    """How a sweep is named in the report: ``"c = 0.5"``, or ``"c auto, target KL 0.5 nats/note"`` for an adaptive c.
+
+    :param settings: ``summary.json``'s settings; ``--set`` values are lists (one value: a fixed override).
+    """
+    overrides = {k: v if isinstance(v, list) else [v] for k, v in settings.get("hyperparameters", {}).items()}
+    if overrides.get("c") == ["auto"]:
+        targets = ", ".join(f"{t:g}" for t in overrides.get("target_kl", [1.0]))
+        return f"c auto, target KL {targets} nats/note"
     return "c = " + ", ".join(f"{c:g}" for c in settings["c"])
 
 

@@ -64,6 +64,8 @@ def test_labels_name_fixed_and_adaptive_c():
     assert sweep_label({"c": [0.5], "hyperparameters": {"c": "auto", "target_kl": 0.5}}).startswith(
         "c auto, target KL 0.5"
     )
+    label = sweep_label({"c": [0.5], "hyperparameters": {"c": ["auto"], "target_kl": [0.5]}})  # as summary.json
+    assert label == "c auto, target KL 0.5 nats/note"
 
 
 def test_main_writes_the_report_and_refuses_a_folder_without_summary(sweep, tmp_path):
