@@ -53,7 +53,8 @@ def lstm_head_step(
     """
     w_ih, w_hh, b_ih, b_hh, w_o, b_o = params
     hidden = w_hh.shape[1]
-    inputs = (w_ih.t() + (b_ih + b_hh)).index_select(0, notes)  # (B, 4H): W_ih one_hot(x) + b
+    table = (w_ih.t() + (b_ih + b_hh)).contiguous()  # (A, 4H) row-major: a row gather reads one block
+    inputs = table.index_select(0, notes)  # (B, 4H): W_ih one_hot(x) + b
     gates = torch.addmm(inputs, h0, w_hh.t())
     sig = torch.sigmoid(gates)
     c1 = torch.addcmul(sig[:, hidden : 2 * hidden] * c0, sig[:, :hidden], tanh(gates[:, 2 * hidden : 3 * hidden]))
