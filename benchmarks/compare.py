@@ -168,7 +168,7 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
     lines += [
         "Mean over seeds [95 % stratified-bootstrap interval]; the seeds column gives how many. log p(a|s) under "
         "the Note RNN and rMT per note of 100,000 composed melodies per seed (as the sweep's settings say), KL "
-        "per note of the policy to the Note RNN along its own melodies. Training time: CPU-seconds of one torch "
+        "per note of the policy to the Note RNN along its own melodies. Training time: wall seconds on one torch "
         "thread per seed (seeds trained together as one population share it equally). c at the end: the last "
         "`train/c` of each seed's training log (a fixed c stays where it was set). rMT/c − KL: the KL-control "
         "objective per note that Ψ, G, KL-PPO and RLOO maximise (paper Eq. 9; Q and RL-only maximise others), with "
@@ -207,14 +207,16 @@ def plot_logp_vs_rmt(sweeps: Sequence[Mapping[str, Any]], summaries: Sequence[Ma
     fig, axes = plt.subplots(1, len(sweeps), figsize=(6 * len(sweeps), 4.8), squeeze=False, sharey=True)
     colours: dict[str, str] = {}
     for ax, sweep, summary in zip(axes[0], sweeps, summaries, strict=True):
+        labelled: set[str] = set()
         for key, cell in summary["cells"].items():
             if key == NOTE_RNN:  # far from every tuner (rMT about −10): named in the title, not drawn
                 continue
             stats = cell["stats"]
             lp, mt, kl = stats["mean_log_prior"], stats["mean_music_theory_reward"], stats["kl_to_prior"]
             algorithm = algorithm_of(key)
-            new = algorithm not in colours
-            colour = colours.setdefault(algorithm, f"C{len(colours)}")
+            new = algorithm not in labelled
+            labelled.add(algorithm)
+            colour = colours.setdefault(algorithm, f"C{len(colours)}")  # one colour per algorithm in every panel
             ax.scatter(mt["per_seed"], lp["per_seed"], s=12, color=colour, alpha=0.5)
             xerr = [[mt["mean"] - mt["ci"][0]], [mt["ci"][1] - mt["mean"]]]
             yerr = [[lp["mean"] - lp["ci"][0]], [lp["ci"][1] - lp["mean"]]]
@@ -226,12 +228,12 @@ def plot_logp_vs_rmt(sweeps: Sequence[Mapping[str, Any]], summaries: Sequence[Ma
         base = summary["cells"].get(NOTE_RNN)
         title = sweep["label"]
         if base is not None:
-            lp, mt = base["stats"]["mean_log_prior"]["mean"], base["stats"]["mean_music_theory_reward"]["mean"]
-            title += f"\n(Note RNN: log p {lp:.2f}, rMT {mt:.1f})"
+            stats = base["stats"]
+            title += f"\n(Note RNN: log p {stats['mean_log_prior']['mean']:.2f}, "
+            title += f"rMT {stats['mean_music_theory_reward']['mean']:.1f})"
         ax.set(title=title, xlabel="mean rMT per note (higher: more rules kept)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-        colours.clear()
     axes[0][0].set_ylabel("mean log p(a|s) under the Note RNN")
     fig.suptitle(
         "dots: seeds; markers: mean with 95 % stratified-bootstrap intervals over seeds; KL per note to the Note RNN",

@@ -110,14 +110,16 @@ def run_seed(spec: TrialSpec, seed: int, out: str | Path, report: Report | None 
     folder = seed_dir(out, spec.cell, seed)
     done = read_result(folder, spec.identity(seed))
     with torch_threads(1):
+        model = None  # just trained: the model as reloaded from model.zip; else loaded only if needed
         if done is None:
             folder.mkdir(parents=True, exist_ok=True)
-            model, train_seconds = None, 0.0
+            train_seconds = 0.0
             if spec.algorithm != NOTE_RNN:
                 model, train_seconds = _train(spec, seed, folder, report or (lambda fraction: None))
             done = _score(spec, seed, out, model, train_seconds, 1)
         if needs_outside(spec, seed, out):
-            write_outside(folder, spec.cell, outside_identity(spec.identity(seed), spec.outside), _saved(spec, folder))
+            model = model if model is not None else _saved(spec, folder)
+            write_outside(folder, spec.cell, outside_identity(spec.identity(seed), spec.outside), model)
     return done
 
 
