@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from agents import native
 from agents.stacked import stacked_values
 from agents.training_state import GoodState
 from agents.update import AdamState, Stack, StepSettings, gradient_step
@@ -152,11 +153,14 @@ class Population:
         fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
         stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
         drift = tuners[0].prior_drift  # None unless g_trains_reward_rnn (then the only member)
-        for i in range(steps):
-            batch = tuple(None if f is None else f[i] for f in fields)
-            if drift is not None:
-                batch = drift.step(stack, settings, batch)  # the prior moves; the batch gets its log p(·|s')
-            stats[i] = gradient_step(stack, settings, batch)
+        if drift is None and native.available():
+            stats = native.gradient_steps(stack, settings, fields)
+        else:
+            for i in range(steps):
+                batch = tuple(None if f is None else f[i] for f in fields)
+                if drift is not None:
+                    batch = drift.step(stack, settings, batch)  # the prior moves; the batch gets its log p(·|s')
+                stats[i] = gradient_step(stack, settings, batch)
         finite = torch.isfinite(stats).all(-1).all(0)  # (K,)
         if not finite.all():
             good.restore()

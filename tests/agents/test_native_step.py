@@ -1,0 +1,113 @@
+"""The compiled gradient steps (agents/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
+
+import pytest
+import torch
+
+from agents import native
+from agents.stacked import Layout, flatten
+from agents.update import AdamState, Stack, StepSettings, gradient_step
+from melody_env.note_rnn import NoteRNN, NoteRNNConfig
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="no C++ compiler: the compiled step is not built")
+
+H, B, S = 12, 40, 6  # more rows than classes: repeated notes and actions must accumulate
+
+
+def _fields(k, seed, with_prior=True):
+    """S batches for K agents, each field (S, K, B, ...), as the replay buffers sample them."""
+    g = torch.Generator().manual_seed(seed)
+    return [
+        torch.randint(38, (S, k, B), generator=g),
+        torch.randn(S, k, B, H, generator=g) * 0.5,
+        torch.randn(S, k, B, H, generator=g),
+        torch.randint(38, (S, k, B), generator=g),
+        -torch.rand(S, k, B, generator=g) * 4,
+        torch.randn(S, k, B, generator=g) * 3,
+        torch.rand(S, k, B, generator=g) < 0.3,
+        torch.log_softmax(torch.randn(S, k, B, 38, generator=g), -1) if with_prior else None,
+    ]
+
+
+def _stack(k, seed=0):
+    torch.manual_seed(seed)
+    nets = [NoteRNN(NoteRNNConfig(hidden_size=H)) for _ in range(2 * k)]
+    layout = Layout.of(nets[0])
+    theta = torch.stack([flatten(n) for n in nets[:k]])
+    target = torch.stack([flatten(n) for n in nets[k:]])
+    return Stack(theta, target, AdamState.zeros(k, layout.size), layout)
+
+
+def _both(algorithms, fields, **settings):
+    """(Python stack, its stats), (compiled stack, its stats) after the same S steps from the same start."""
+    k = len(algorithms)
+    results = []
+    for run in ("python", "native"):
+        stack = _stack(k)
+        step = StepSettings(algorithms=tuple(algorithms), c=torch.linspace(0.3, 1.2, k).reshape(-1, 1), **settings)
+        if run == "python":
+            batches = [[None if f is None else f[s] for f in fields] for s in range(S)]
+            stats = torch.stack([gradient_step(stack, step, batch) for batch in batches])
+        else:
+            stats = native.gradient_steps(stack, step, fields)
+        results.append((stack, stats))
+    return results
+
+
+def _assert_same(python, compiled):
+    (a, stats_a), (b, stats_b) = python, compiled
+    for name in ("theta", "target", "grad"):
+        torch.testing.assert_close(getattr(b, name), getattr(a, name), rtol=1e-4, atol=1e-6, msg=name)
+    torch.testing.assert_close(b.adam.exp_avg, a.adam.exp_avg, rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(b.adam.exp_avg_sq, a.adam.exp_avg_sq, rtol=1e-4, atol=1e-9)
+    assert [float(s) for s in b.adam.steps] == [float(s) for s in a.adam.steps] == [float(S)] * len(a.adam.steps)
+    torch.testing.assert_close(stats_b, stats_a, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("algorithm", ["q", "psi", "g", "rl_only"])
+def test_each_algorithm_matches_the_python_step(algorithm):
+    python, compiled = _both([algorithm], _fields(1, 0, with_prior=algorithm == "g"))
+    _assert_same(python, compiled)
+    assert not torch.equal(compiled[0].theta, _stack(1).theta)  # the steps moved the weights
+
+
+def test_a_mixed_population_matches_member_by_member():
+    python, compiled = _both(["q", "psi", "g", "rl_only", "q"], _fields(5, 1))
+    _assert_same(python, compiled)
+
+
+@pytest.mark.parametrize("max_grad_norm", [0.05, 1e6])  # the clip on every step, and never
+@pytest.mark.parametrize("clip", ["global", "per_tensor"])
+def test_clipping_matches(clip, max_grad_norm):
+    python, compiled = _both(["q", "g"], _fields(2, 2), clip=clip, max_grad_norm=max_grad_norm)
+    _assert_same(python, compiled)
+
+
+def test_bootstrap_last_note_and_other_settings_match():
+    settings = {"bootstrap_last_note": True, "gamma": 0.9, "tau": 0.2, "learning_rate": 3e-3, "betas": (0.8, 0.99)}
+    python, compiled = _both(["psi", "q"], _fields(2, 3, with_prior=False), **settings)
+    _assert_same(python, compiled)
+
+
+def test_a_terminal_transition_bootstraps_nothing_even_from_inf():
+    fields = _fields(1, 4)
+    fields[6][:] = True  # every transition ends its melody
+    fields[7][:] = float("inf")  # log p(·|s') never read
+    (_, python), (_, compiled) = _both(["g"], fields)
+    assert torch.isfinite(compiled).all()
+    torch.testing.assert_close(compiled, python, rtol=1e-4, atol=1e-5)
+
+
+def test_nan_in_a_batch_shows_in_that_agents_stats_only():
+    fields = _fields(2, 5)
+    fields[4][2, 1, 0] = float("nan")  # agent 1's log p at step 2
+    _, (_, stats) = _both(["q", "q"], fields)
+    assert torch.isfinite(stats[:, 0]).all()
+    assert torch.isfinite(stats[:2, 1]).all() and not torch.isfinite(stats[2:, 1]).all()
+
+
+def test_bad_input_is_refused_with_its_name():
+    stack = _stack(1)
+    fields = _fields(1, 6)
+    fields[0] = fields[0].to(torch.int32)
+    with pytest.raises(RuntimeError, match="note must be a contiguous int64 tensor"):
+        native.gradient_steps(stack, StepSettings(algorithms=("q",), c=torch.ones(1, 1)), fields)
