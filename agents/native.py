@@ -42,9 +42,7 @@ def _build() -> None:
 
 @cache
 def available() -> bool:
-    """Whether the compiled step can be used (built here on first call); warns once when it cannot."""
-    if os.environ.get("RL_TUNER_NATIVE", "1") == "0":
-        return False
+    """Whether the compiled step is built (building it here on first call); warns once when it cannot be."""
     try:
         _build()
     except Exception as error:  # any build failure: the Python step gives the same numbers
@@ -58,6 +56,11 @@ def available() -> bool:
         )
         return False
     return True
+
+
+def enabled() -> bool:
+    """Whether training uses the compiled step: built, and not turned off by ``RL_TUNER_NATIVE=0``."""
+    return os.environ.get("RL_TUNER_NATIVE", "1") != "0" and available()
 
 
 @torch.no_grad()
@@ -115,4 +118,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "gradient_steps"]
+__all__ = ["available", "enabled", "gradient_steps"]

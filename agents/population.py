@@ -153,7 +153,7 @@ class Population:
         fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
         stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
         drift = tuners[0].prior_drift  # None unless g_trains_reward_rnn (then the only member)
-        if drift is None and native.available():
+        if drift is None and native.enabled():
             stats = native.gradient_steps(stack, settings, fields)
         else:
             for i in range(steps):

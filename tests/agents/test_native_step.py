@@ -111,3 +111,24 @@ def test_bad_input_is_refused_with_its_name():
     fields[0] = fields[0].to(torch.int32)
     with pytest.raises(RuntimeError, match="note must be a contiguous int64 tensor"):
         native.gradient_steps(stack, StepSettings(algorithms=("q",), c=torch.ones(1, 1)), fields)
+
+
+def test_rl_tuner_native_0_turns_the_compiled_step_off(monkeypatch):
+    monkeypatch.setenv("RL_TUNER_NATIVE", "0")
+    assert not native.enabled()
+    monkeypatch.setenv("RL_TUNER_NATIVE", "1")
+    assert native.enabled()
+
+
+def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_env):
+    from agents import RLTuner
+    from agents.stacked import flatten
+
+    weights = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("RL_TUNER_NATIVE", flag)
+        tuner = RLTuner("g", make_env("g", num_envs=8), seed=3, batch_size=16)
+        tuner.learn(400)
+        weights[flag] = flatten(tuner.networks.q_net)
+    assert not torch.equal(weights["0"], flatten(RLTuner("g", make_env("g", num_envs=8), seed=3).networks.q_net))
+    torch.testing.assert_close(weights["1"], weights["0"], rtol=1e-4, atol=1e-5)
