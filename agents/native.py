@@ -58,6 +58,11 @@ def available() -> bool:
     return True
 
 
+def _require() -> None:
+    if not available():
+        raise RuntimeError("the compiled gradient step is not built (see the warning above); use agents.update instead")
+
+
 def enabled() -> bool:
     """Whether training uses the compiled step: built, and not turned off by ``RL_TUNER_NATIVE=0``."""
     return os.environ.get("RL_TUNER_NATIVE", "1") != "0" and available()
@@ -72,6 +77,7 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
         dims ``(S, K, B)``, as the replay buffers sample them.
     :return: ``(S, K, 3)``: loss, gradient norm before clipping and mean value of the actions taken.
     """
+    _require()
     note, h, c, action, log_prior, music_theory, done, next_log_prior = (
         None if f is None else f.contiguous() for f in fields
     )
@@ -108,6 +114,16 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
     )
 
 
+@torch.no_grad()
+def step_values(stack: Stack, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """:func:`agents.stacked.stacked_values` on the stack's weights: values ``(K, N, A)`` and the new state."""
+    _require()
+    values, h1, c1 = torch.ops.rl_tuner.step_values(
+        stack.theta, notes.contiguous(), h.contiguous(), c.contiguous(), stack.params[1].shape[2]
+    )
+    return values, (h1, c1)
+
+
 def main() -> int:
     """Build the library now (``make`` runs this at install); print where it stands."""
     start = time.perf_counter()
@@ -118,4 +134,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "enabled", "gradient_steps"]
+__all__ = ["available", "enabled", "gradient_steps", "step_values"]

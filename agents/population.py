@@ -127,7 +127,10 @@ class Population:
                 notes = torch.stack([t._notes() for t in tuners])  # (K, N)
                 h = torch.stack([t._state[0] for t in tuners])
                 c = torch.stack([t._state[1] for t in tuners])
-                values, (h1, c1) = stacked_values(stack.params, notes, h, c)  # (K, N, A)
+                if native.enabled():
+                    values, (h1, c1) = native.step_values(stack, notes, h, c)  # (K, N, A)
+                else:
+                    values, (h1, c1) = stacked_values(stack.params, notes, h, c)
                 keep_going = [
                     t._act(values[k], (h1[k], c1[k]), hooks[k]) for k, t in enumerate(tuners)
                 ]  # every member steps, even after one asks to stop: lock-step

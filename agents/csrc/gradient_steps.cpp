@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -301,6 +302,30 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
   return stats;
 }
 
+// All values (K, N, A) after one LSTM step of K networks on the notes (K, N) from (h, c), and the new state:
+// agents/stacked.py's stacked_values, for choosing actions.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at::Tensor notes, at::Tensor h,
+                                                           at::Tensor c, int64_t hidden) {
+  check_float(theta, "theta");
+  check_float(h, "h");
+  check_float(c, "c");
+  check_long(notes, "notes");
+  const int64_t K = notes.size(0), N = notes.size(1), H = hidden, G = 4 * H, P = theta.size(1);
+  const int64_t A = (P - G * H - 2 * G) / (G + H + 1);
+  const Offsets o(H, A);
+  TORCH_CHECK(o.size == P && theta.size(0) == K, "theta (", theta.sizes(), ") does not fit K = ", K, ", H = ", H);
+  TORCH_CHECK(h.sizes() == at::IntArrayRef({K, N, H}) && c.sizes() == h.sizes(), "h and c must be (K, N, H)");
+  LstmStep step(K, N, H, theta.options());
+  step.run(theta, o, H, A, notes.data_ptr<int64_t>(), h, c);
+  at::Tensor values = at::empty({K, N, A}, theta.options());
+  const float* th = theta.data_ptr<float>();
+  float* v = values.data_ptr<float>();
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) std::copy_n(th + k * P + o.b_o, A, v + (k * N + n) * A);
+  add_product(values, step.h, param_view(theta, o.w_o, A, H).transpose(1, 2));
+  return {values, step.h, step.c};
+}
+
 TORCH_LIBRARY(rl_tuner, m) {
   m.def(
       "gradient_steps(Tensor(a!) theta, Tensor(b!) target, Tensor(c!) grad, Tensor(d!) exp_avg, "
@@ -308,6 +333,10 @@ TORCH_LIBRARY(rl_tuner, m) {
       "Tensor log_prior, Tensor music_theory, Tensor done, Tensor? next_log_prior, Tensor algorithms, "
       "Tensor rule_weight, int hidden, float gamma, float tau, float learning_rate, float max_grad_norm, "
       "bool per_tensor_clip, bool bootstrap_last_note, float beta1, float beta2, float eps) -> Tensor");
+  m.def("step_values(Tensor theta, Tensor notes, Tensor h, Tensor c, int hidden) -> (Tensor, Tensor, Tensor)");
 }
 
-TORCH_LIBRARY_IMPL(rl_tuner, CPU, m) { m.impl("gradient_steps", &gradient_steps); }
+TORCH_LIBRARY_IMPL(rl_tuner, CPU, m) {
+  m.impl("gradient_steps", &gradient_steps);
+  m.impl("step_values", &step_values);
+}

@@ -132,3 +132,20 @@ def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_e
         weights[flag] = flatten(tuner.networks.q_net)
     assert not torch.equal(weights["0"], flatten(RLTuner("g", make_env("g", num_envs=8), seed=3).networks.q_net))
     torch.testing.assert_close(weights["1"], weights["0"], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_step_values_match_the_python_forward(k):
+    from agents.stacked import stacked_values
+
+    stack = _stack(k, seed=7)
+    g = torch.Generator().manual_seed(7)
+    notes, h, c = (
+        torch.randint(38, (k, 50), generator=g),
+        torch.randn(k, 50, H, generator=g),
+        torch.randn(k, 50, H, generator=g),
+    )
+    values, (h1, c1) = native.step_values(stack, notes, h, c)
+    expected, (h2, c2) = stacked_values(stack.params, notes, h, c)
+    for mine, theirs in ((values, expected), (h1, h2), (c1, c2)):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
