@@ -26,6 +26,84 @@ namespace {
 
 enum Algorithm : int64_t { kQ = 0, kPsi = 1, kG = 2, kRlOnly = 3 };
 
+// The loops below are compiled for AVX-512, AVX2 and plain x86-64, and the best the CPU has is picked when the
+// library loads (GCC's target_clones); elsewhere they are compiled once for the target.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTORIZED
+#endif
+
+// The clipped gradient, Adam and the soft target update over one agent's n parameters in one pass:
+// the arithmetic of torch.optim.Adam's fused kernel (docs/spec.md §6), then θ⁻ ← θ⁻ + η(θ − θ⁻) (torch.lerp).
+VECTORIZED void clip_adam_lerp(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v,
+                               float* __restrict t, int64_t n, float scale, float beta1, float beta2, float step_size,
+                               float bias_correction2_sqrt, float eps, float tau) {
+  const float one_minus_beta1 = 1.0f - beta1, one_minus_beta2 = 1.0f - beta2;
+  for (int64_t i = 0; i < n; ++i) {
+    const float grad = g[i] * scale;
+    g[i] = grad;
+    const float avg = m[i] + one_minus_beta1 * (grad - m[i]);
+    const float avg_sq = v[i] * beta2 + grad * grad * one_minus_beta2;
+    m[i] = avg;
+    v[i] = avg_sq;
+    const float param = p[i] - step_size * avg / (std::sqrt(avg_sq) / bias_correction2_sqrt + eps);
+    p[i] = param;
+    t[i] = t[i] + tau * (param - t[i]);
+  }
+}
+
+// rows × H cell-state update from the gates' sigmoids: tanh of the cell gate, c1 = f·c0 + i·tanh(g), and 2·c1.
+VECTORIZED void cell_update(float* __restrict gates, const float* __restrict c0, float* __restrict c1,
+                            float* __restrict twice_c1, int64_t rows, int64_t H) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = gates + r * 4 * H;
+    for (int64_t j = 0; j < H; ++j) {
+      const float cell_in = row[2 * H + j] * 2.0f - 1.0f;
+      row[2 * H + j] = cell_in;
+      const float c = row[H + j] * c0[r * H + j] + row[j] * cell_in;
+      c1[r * H + j] = c;
+      twice_c1[r * H + j] = 2.0f * c;
+    }
+  }
+}
+
+// h1 = o · tanh(c1), with tanh(c1) = 2σ(2c1) − 1 written over σ(2c1).
+VECTORIZED void hidden_update(const float* __restrict gates, float* __restrict tanh_c1, float* __restrict h1,
+                              int64_t rows, int64_t H) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* out_gate = gates + r * 4 * H + 3 * H;
+    for (int64_t j = 0; j < H; ++j) {
+      const float t = tanh_c1[r * H + j] * 2.0f - 1.0f;
+      tanh_c1[r * H + j] = t;
+      h1[r * H + j] = out_gate[j] * t;
+    }
+  }
+}
+
+// ∂L/∂(pre-activations) of one transition from ∂L/∂h1 (docs/spec.md §5: one step, no BPTT).
+VECTORIZED void gate_gradients(const float* __restrict sig, const float* __restrict tanh_c1, const float* __restrict c0,
+                               const float* __restrict d_h, float* __restrict d, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const float t = tanh_c1[j];
+    const float d_c = d_h[j] * sig[3 * H + j] * (1.0f - t * t);
+    const float i = sig[j], f = sig[H + j], cell_in = sig[2 * H + j], out = sig[3 * H + j];
+    d[j] = d_c * cell_in * (i * (1.0f - i));
+    d[H + j] = d_c * c0[j] * (f * (1.0f - f));
+    d[2 * H + j] = d_c * i * (1.0f - cell_in * cell_in);
+    d[3 * H + j] = d_h[j] * t * (out * (1.0f - out));
+  }
+}
+
+// The head's gradient row of the action taken, and ∂L/∂h1 = ∂L/∂V · W_o[a].
+VECTORIZED void head_gradients(float d_value, const float* __restrict h1, const float* __restrict w_o_row,
+                               float* __restrict g_o_row, float* __restrict d_h, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    g_o_row[j] += d_value * h1[j];
+    d_h[j] = d_value * w_o_row[j];
+  }
+}
+
 struct Offsets {
   int64_t w_ih, w_hh, b_ih, b_hh, w_o, b_o, size;
   Offsets(int64_t H, int64_t A) {
@@ -98,29 +176,9 @@ struct LstmStep {
       for (int64_t j = 0; j < H; ++j) cell[j] *= 2.0f;
     }
     gates.sigmoid_();
-    const float* c_in = c0.data_ptr<float>();
-    float* c_out = c.data_ptr<float>();
-    float* t_out = tanh_c.data_ptr<float>();
-    for (int64_t r = 0; r < K * B; ++r) {
-      float* row = g + r * G;
-      for (int64_t j = 0; j < H; ++j) {
-        const float cell_in = row[2 * H + j] * 2.0f - 1.0f;
-        row[2 * H + j] = cell_in;
-        const float c1 = row[H + j] * c_in[r * H + j] + row[j] * cell_in;
-        c_out[r * H + j] = c1;
-        t_out[r * H + j] = 2.0f * c1;
-      }
-    }
+    cell_update(g, c0.data_ptr<float>(), c.data_ptr<float>(), tanh_c.data_ptr<float>(), K * B, H);
     tanh_c.sigmoid_();
-    float* h_out = h.data_ptr<float>();
-    for (int64_t r = 0; r < K * B; ++r) {
-      const float* out_gate = g + r * G + 3 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const float t = t_out[r * H + j] * 2.0f - 1.0f;
-        t_out[r * H + j] = t;
-        h_out[r * H + j] = out_gate[j] * t;
-      }
-    }
+    hidden_update(g, tanh_c.data_ptr<float>(), h.data_ptr<float>(), K * B, H);
   }
 };
 
@@ -176,6 +234,7 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
               ") and hidden size ", H);
   TORCH_CHECK(h0.sizes() == at::IntArrayRef({S, K, B, H}), "h must be (S, K, B, H)");
   TORCH_CHECK(static_cast<int64_t>(adam_steps.size()) == K, "one Adam step counter per agent");
+  for (const auto& step : adam_steps) check_float(step, "an Adam step counter");
   const int64_t* algorithm = algorithms.data_ptr<int64_t>();
   bool needs_prior = false;
   for (int64_t k = 0; k < K; ++k) needs_prior = needs_prior || algorithm[k] == kG;
@@ -188,8 +247,6 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
   at::Tensor d_gates = at::empty({K, B, G}, opt);
   at::Tensor stats = at::empty({S, K, 3}, opt);
   std::vector<float> error(B), scratch(A), d_h(H);
-  const std::vector<at::Tensor> theta_rows = theta.unbind(0), grad_rows = grad.unbind(0);
-  const std::vector<at::Tensor> avg_rows = exp_avg.unbind(0), avg_sq_rows = exp_avg_sq.unbind(0);
   at::Tensor g_hh = param_view(grad, o.w_hh, G, H);
   const at::Tensor w_o_target = param_view(target, o.w_o, A, H).transpose(1, 2);
   const float* rule_weight = c.data_ptr<float>();
@@ -251,21 +308,9 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
         const int64_t r = k * B + b, a = actions[r], n = notes[r];
         const float d_value = error[b] * two_over_b;
         g_bo[a] += d_value;
-        for (int64_t j = 0; j < H; ++j) {
-          g_o[a * H + j] += d_value * h1[r * H + j];
-          d_h[j] = d_value * w_o[a * H + j];
-        }
-        const float* sig = gate + r * G;
+        head_gradients(d_value, h1 + r * H, w_o + a * H, g_o + a * H, d_h.data(), H);
         float* d = dg + r * G;
-        for (int64_t j = 0; j < H; ++j) {
-          const float t = tanh_c1[r * H + j];
-          const float d_c = d_h[j] * sig[3 * H + j] * (1.0f - t * t);
-          const float i = sig[j], f = sig[H + j], cell_in = sig[2 * H + j], out = sig[3 * H + j];
-          d[j] = d_c * cell_in * (i * (1.0f - i));
-          d[H + j] = d_c * c_in[r * H + j] * (f * (1.0f - f));
-          d[2 * H + j] = d_c * i * (1.0f - cell_in * cell_in);
-          d[3 * H + j] = d_h[j] * t * (out * (1.0f - out));
-        }
+        gate_gradients(gate + r * G, tanh_c1 + r * H, c_in + r * H, d_h.data(), d, H);
         for (int64_t j = 0; j < G; ++j) {
           g_ih[j * A + n] += d[j];
           g_bih[j] += d[j];
@@ -286,18 +331,23 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
         view.mul_((max_grad_norm / (at::linalg_vector_norm(view, 2, at::IntArrayRef{1}) + 1e-6)).clamp_max_(1.0)
                       .unsqueeze(1));
       }
-    } else {
-      for (int64_t k = 0; k < K; ++k) {  // a scale of exactly 1 is skipped: multiplying by it changes nothing
-        const float scale = std::min(static_cast<float>(max_grad_norm) / (norms[k] + 1e-6f), 1.0f);
-        if (scale >= 1.0f) continue;  // NaN fails this test and poisons the gradient, as in the Python step
-        float* g_row = gr + k * P;
-        for (int64_t i = 0; i < P; ++i) g_row[i] *= scale;
-      }
     }
-    at::_foreach_add_(adam_steps, 1);
-    at::_fused_adam_(theta_rows, grad_rows, avg_rows, avg_sq_rows, {}, adam_steps, learning_rate, beta1, beta2, 0.0,
-                     eps, false, false);
-    target.lerp_(theta, tau);
+    float* avg = exp_avg.data_ptr<float>();
+    float* avg_sq = exp_avg_sq.data_ptr<float>();
+    float* th_mut = theta.data_ptr<float>();
+    float* tgt = target.data_ptr<float>();
+    for (int64_t k = 0; k < K; ++k) {
+      // NaN in the norm makes the scale NaN and poisons the update, as in the Python step.
+      const float scale = per_tensor_clip ? 1.0f : std::min(static_cast<float>(max_grad_norm) / (norms[k] + 1e-6f), 1.0f);
+      float* step = adam_steps[k].data_ptr<float>();
+      *step += 1.0f;
+      const double bias_correction1 = 1.0 - std::pow(beta1, static_cast<double>(*step));
+      const double bias_correction2 = 1.0 - std::pow(beta2, static_cast<double>(*step));
+      clip_adam_lerp(th_mut + k * P, gr + k * P, avg + k * P, avg_sq + k * P, tgt + k * P, P, scale,
+                     static_cast<float>(beta1), static_cast<float>(beta2),
+                     static_cast<float>(learning_rate / bias_correction1),
+                     static_cast<float>(std::sqrt(bias_correction2)), static_cast<float>(eps), static_cast<float>(tau));
+    }
   }
   return stats;
 }
