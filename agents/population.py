@@ -178,6 +178,8 @@ def _stack_field(values: list[torch.Tensor | None]) -> torch.Tensor | None:
     present = [v for v in values if v is not None]
     if not present:
         return None
+    if len(values) == 1:
+        return values[0].unsqueeze(1)  # one member: a view, no copy
     return torch.stack([torch.zeros_like(present[0]) if v is None else v for v in values], 1)
 
 
