@@ -12,6 +12,9 @@ norm of each agent's gradient; Adam is the kernel that ``torch.optim.Adam(fused=
 on the flat tensor directly (the optimiser's Python wrapper cost three times the update itself,
 measured); the target network moves by one ``lerp_``.
 
+Training runs this step compiled (:mod:`agents.native`, the same numbers to float rounding, tested)
+where a C++ compiler is found; this module is its reference, and the fallback.
+
 Compatibility switches reproduce the original implementation where it differs (docs/spec.md §5-§6):
 ``clip="per_tensor"`` clips each parameter tensor's gradient to the norm separately, and
 ``bootstrap_last_note=True`` bootstraps from the state after the melody's last note.
