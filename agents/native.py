@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +62,20 @@ def available() -> bool:
         )
         return False
     return True
+
+
+@contextmanager
+def python_step() -> Iterator[None]:
+    """Train with the Python step inside the block (``RL_TUNER_NATIVE=0``), e.g. to compare the two."""
+    before = os.environ.get("RL_TUNER_NATIVE")
+    os.environ["RL_TUNER_NATIVE"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["RL_TUNER_NATIVE"]
+        else:
+            os.environ["RL_TUNER_NATIVE"] = before
 
 
 def _require() -> None:
@@ -138,4 +154,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "enabled", "gradient_steps", "step_values"]
+__all__ = ["available", "enabled", "gradient_steps", "python_step", "step_values"]

@@ -26,7 +26,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 import melody_env  # noqa: F401 - registers MelodyCompose-v0
-from agents import RLTuner
+from agents import RLTuner, native
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import compose_and_score, summarise
 from benchmarks.timing import command, machine, write_report
@@ -98,20 +98,86 @@ def best_interleaved(models: dict[str, Any], steps: int, repeats: int) -> dict[s
     return best
 
 
-def throughput(num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool = True) -> dict[str, float]:
+OURS = "RLTuner Q (docs/spec.md §6)"
+PYTHON_STEP = "RLTuner Q, Python gradient step (`RL_TUNER_NATIVE=0`)"
+DQN_NAME = "SB3 DQN MultiInputPolicy"
+
+
+class PythonStep:
+    """A tuner whose ``learn`` runs the Python gradient step (:mod:`agents.update`), not the compiled one."""
+
+    def __init__(self, tuner: RLTuner) -> None:
+        self.tuner = tuner
+
+    def learn(self, total_timesteps: int, reset_num_timesteps: bool = True) -> RLTuner:
+        with native.python_step():
+            return self.tuner.learn(total_timesteps, reset_num_timesteps=reset_num_timesteps)
+
+
+def throughput(
+    num_envs: int, steps: int, repeats: int, seed: int = 0, dqn: bool = True, python_step: bool = False
+) -> dict[str, float]:
     """Env steps/s including gradient steps: best of ``repeats`` interleaved chunks of ``steps / repeats``.
 
     :param num_envs: melodies in parallel N.
     :param steps: environment steps timed per agent, split into ``repeats`` chunks.
     :param repeats: chunks per agent, alternating between the agents.
     :param seed: seed of the agents and envs.
-    :param dqn: also time SB3's DQN.
-    :return: agent name -> env steps/s, RLTuner first.
+    :param dqn: also time SB3's DQN (:data:`DQN_NAME`).
+    :param python_step: also time RLTuner with the Python gradient step (:data:`PYTHON_STEP`).
+    :return: agent name -> env steps/s, RLTuner (:data:`OURS`) first.
     """
-    models = {"RLTuner Q (docs/spec.md §6)": build_tuner(num_envs, seed)}
+    models: dict[str, Any] = {OURS: build_tuner(num_envs, seed)}
+    if python_step:
+        with native.python_step():
+            models[PYTHON_STEP] = PythonStep(build_tuner(num_envs, seed))
     if dqn:
-        models["SB3 DQN MultiInputPolicy"] = build_dqn(num_envs, steps, seed)
+        models[DQN_NAME] = build_dqn(num_envs, steps, seed)
     return best_interleaved(models, steps, repeats)
+
+
+def gradient_step_times(k: int, repeats: int, batch: int = 32, steps: int = 13, seed: int = 0) -> dict[str, float]:
+    """Microseconds per gradient step of K Q agents (the Note RNN's shape, batch 32), Python and compiled.
+
+    Each call runs ``steps`` steps (a vector step's worth at N = 64); best of ``repeats`` interleaved calls.
+    """
+    from agents.stacked import Layout, flatten
+    from agents.update import AdamState, Stack, StepSettings, gradient_step
+
+    note_rnn = load_default_note_rnn()
+    layout = Layout.of(note_rnn)
+    theta = flatten(note_rnn).repeat(k, 1)
+    stack = Stack(theta, theta.clone(), AdamState.zeros(k, layout.size), layout)
+    settings = StepSettings(algorithms=("q",) * k, c=torch.full((k, 1), 0.5))
+    g = torch.Generator().manual_seed(seed)
+    hidden, classes = layout.shapes[1][1], layout.shapes[0][1]
+    fields = [
+        torch.randint(classes, (steps, k, batch), generator=g),
+        torch.randn(steps, k, batch, hidden, generator=g) * 0.5,
+        torch.randn(steps, k, batch, hidden, generator=g),
+        torch.randint(classes, (steps, k, batch), generator=g),
+        -torch.rand(steps, k, batch, generator=g) * 4,
+        torch.randn(steps, k, batch, generator=g),
+        torch.rand(steps, k, batch, generator=g) < 1 / 32,
+        None,
+    ]
+
+    def python() -> None:
+        for i in range(steps):
+            gradient_step(stack, settings, [None if f is None else f[i] for f in fields])
+
+    calls = {"Python step (`agents.update`)": python}
+    if native.available():
+        calls["compiled step (`agents.native`)"] = lambda: native.gradient_steps(stack, settings, fields)
+    best = dict.fromkeys(calls, float("inf"))
+    for call in calls.values():
+        call()  # warm-up
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            best[name] = min(best[name], (time.perf_counter() - start) / steps * 1e6)
+    return best
 
 
 def single_env_throughput(steps: int, repeats: int, seed: int = 0) -> dict[str, float]:
@@ -204,10 +270,10 @@ def report(args: Args, argv: Sequence[str]) -> str:
         "|---|---|",
         *(f"| {name} | {value:,.0f} |" for name, value in speeds.items()),
     ]
-    ours = next(iter(speeds.values()))
+    ours = speeds[OURS]
     lines += ["", f"1,000,000 steps take {1e6 / ours / 60:.1f} min with RLTuner (target ≤ 9 min, ≥ 2,000 steps/s)."]
-    if len(speeds) == 2:
-        lines[-1] += f" Ratio RLTuner / SB3 DQN: **{ours / list(speeds.values())[1]:.2f}×**."
+    if DQN_NAME in speeds:
+        lines[-1] += f" Ratio RLTuner / SB3 DQN: **{ours / speeds[DQN_NAME]:.2f}×**."
     keys = ["mean_music_theory_reward", "mean_log_prior", *TABLE1_KEYS]
     lines += [
         "",

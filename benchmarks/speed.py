@@ -186,24 +186,31 @@ def load_section(args: Args) -> list[str]:
 
 
 def agents_section(args: Args) -> tuple[list[str], float]:
-    """RLTuner Q (docs/spec.md §6) and SB3 DQN on the same env and budget; returns the lines and RLTuner's steps/s."""
-    speeds = bench_agents.throughput(args.agent_envs, args.agent_steps, args.repeats, args.seed, dqn=args.dqn)
-    ours = next(iter(speeds.values()))
+    """RLTuner Q (docs/spec.md §6) with the compiled and the Python gradient step, and SB3 DQN on the same env and
+    budget; then one gradient step timed alone. Returns the lines and RLTuner's steps/s."""
+    speeds = bench_agents.throughput(
+        args.agent_envs, args.agent_steps, args.repeats, args.seed, dqn=args.dqn, python_step=True
+    )
+    ours = speeds[bench_agents.OURS]
     lines = [
         "## 3. Training",
         "",
         f"N = {args.agent_envs} melodies in parallel; {args.agent_steps:,} environment steps per agent, in "
         f"{args.repeats} interleaved chunks (the best chunk is reported), after a warm-up of 20 vector steps. "
-        "Both: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
-        "soft target update η = 0.01.",
+        "All: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
+        "soft target update η = 0.01. RLTuner runs its gradient steps compiled (`agents.native`) unless "
+        "`RL_TUNER_NATIVE=0`.",
         "",
         "| agent | env steps/s incl. gradient steps | 1,000,000 steps take |",
         "|---|---|---|",
         *(f"| {name} | {rate:,.0f} | {duration(1e6 / rate)} |" for name, rate in speeds.items()),
         "",
+        f"RLTuner, compiled step / Python step: **{ours / speeds[bench_agents.PYTHON_STEP]:.2f}×**.",
+        "",
     ]
-    if len(speeds) == 2:
-        lines += [f"RLTuner / SB3 DQN: **{ours / list(speeds.values())[1]:.2f}×**.", ""]
+    if bench_agents.DQN_NAME in speeds:
+        lines += [f"RLTuner / SB3 DQN: **{ours / speeds[bench_agents.DQN_NAME]:.2f}×**.", ""]
+    lines += step_lines(args)
     if args.dqn and args.single_env_steps > 0:
         single = bench_agents.single_env_throughput(args.single_env_steps, args.repeats, args.seed)
         (tuner_name, tuner_rate), (dqn_name, dqn_rate) = single.items()
@@ -219,6 +226,24 @@ def agents_section(args: Args) -> tuple[list[str], float]:
             "",
         ]
     return lines, ours
+
+
+def step_lines(args: Args) -> list[str]:
+    """One gradient step (batch 32, the Note RNN's shape) of one agent and of K, Python against compiled."""
+    ks = sorted({1, max(1, args.population)})
+    times = {k: bench_agents.gradient_step_times(k, max(5, 4 * args.repeats), seed=args.seed) for k in ks}
+    names = list(times[ks[0]])
+    lines = [
+        "One gradient step alone (random batches of 32, 13 steps per call as after a vector step of 64, best of "
+        "interleaved calls), microseconds per step of all K agents:",
+        "",
+        "| K agents | " + " | ".join(names) + " | Python / compiled |",
+        "|---|" + "---|" * (len(names) + 1),
+    ]
+    for k, row in times.items():
+        ratio = f"{row[names[0]] / row[names[1]]:.2f}×" if len(names) == 2 else "–"
+        lines.append(f"| {k} | " + " | ".join(f"{row[n]:,.0f}" for n in names) + f" | {ratio} |")
+    return [*lines, ""]
 
 
 def population_section(args: Args) -> list[str]:

@@ -1,5 +1,7 @@
 """The compiled gradient steps (agents/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
 
+import os
+
 import pytest
 import torch
 
@@ -118,6 +120,13 @@ def test_rl_tuner_native_0_turns_the_compiled_step_off(monkeypatch):
     assert not native.enabled()
     monkeypatch.setenv("RL_TUNER_NATIVE", "1")
     assert native.enabled()
+    with native.python_step():
+        assert not native.enabled()
+    assert native.enabled()
+    monkeypatch.delenv("RL_TUNER_NATIVE")
+    with native.python_step():
+        assert not native.enabled()
+    assert native.enabled() and "RL_TUNER_NATIVE" not in os.environ
 
 
 def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_env):
