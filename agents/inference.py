@@ -132,19 +132,42 @@ def compose(
         read = read_primer(primer)
         primer, shift = read.tokens, read.shift
     primers = primer_batch(n, primer, networks.config.num_classes, generator)
-    q_state = prior_state = None
-    for t in range(primers.shape[1] - 1):
-        _, q_state, prior_state = _step(networks, algorithm, primers[:, t], q_state, prior_state)
-    prev = primers[:, -1]
-    out = torch.empty(n, length, dtype=torch.long)
-    for t in range(length):
-        logits, q_state, prior_state = _step(networks, algorithm, prev, q_state, prior_state)
-        prev = out[:, t] = draw(logits, temperature, generator)
+    out = compose_from(networks, algorithm, primers, length, temperature, generator)[0].numpy()
     if shift:
         from melody_env.encoding import transpose_melody
 
-        return transpose_melody(out.numpy(), shift)
-    return out.numpy()
+        return transpose_melody(out, shift)
+    return out
+
+
+@torch.no_grad()
+def compose_from(
+    networks: TunerNetworks,
+    algorithm: str,
+    primers: Tensor,
+    length: int,
+    temperature: float | str = 1.0,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor | None]:
+    """The composing loop of :func:`compose`, from ``primers (n, P)``: the same melodies for the same draws.
+
+    :return: ``(melodies (n, length) int64, log_prior)``: for G, whose policy steps the Reward RNN,
+        ``log_prior (n, length)`` holds log p(a_t|s_t) of each drawn note under it (Eq. 3, the
+        number Table 1 averages, docs/spec.md §7); ``None`` for the other algorithms.
+    """
+    q_state = prior_state = None
+    for t in range(primers.shape[1] - 1):
+        _, _, q_state, prior_state = _step(networks, algorithm, primers[:, t], q_state, prior_state)
+    prev = primers[:, -1]
+    n = primers.shape[0]
+    out = torch.empty(n, length, dtype=torch.long)
+    drawn_log_prior = torch.empty(n, length) if algorithm == "g" else None
+    for t in range(length):
+        logits, log_prior, q_state, prior_state = _step(networks, algorithm, prev, q_state, prior_state)
+        prev = out[:, t] = draw(logits, temperature, generator)
+        if drawn_log_prior is not None:
+            drawn_log_prior[:, t] = log_prior.gather(1, prev[:, None])[:, 0]
+    return out, drawn_log_prior
 
 
 @torch.no_grad()
@@ -159,19 +182,20 @@ def next_note_probabilities(networks: TunerNetworks, algorithm: str, melody: np.
     q_state = prior_state = None
     rows = []
     for note in inputs:
-        logits, q_state, prior_state = _step(networks, algorithm, note.reshape(1), q_state, prior_state)
+        logits, _, q_state, prior_state = _step(networks, algorithm, note.reshape(1), q_state, prior_state)
         rows.append(torch.softmax(logits[0], dim=-1))
     return torch.stack(rows).numpy()
 
 
 def _step(networks: TunerNetworks, algorithm: str, prev: Tensor, q_state: tuple | None, prior_state: tuple | None):
-    """Policy logits after feeding ``prev`` to the Q network (and, for G, to the Reward RNN)."""
+    """Policy logits after feeding ``prev`` to the Q network (and, for G, to the Reward RNN), and the
+    log p(·|s) it used (G; ``None`` otherwise)."""
     values, q_state = networks.values(prev, q_state)
     log_prior = None
     if algorithm == "g":
         prior_logits, prior_state = networks.reward_rnn.step(prev, prior_state)
         log_prior = torch.log_softmax(prior_logits, dim=-1)
-    return policy_logits(algorithm, values, log_prior), q_state, prior_state
+    return policy_logits(algorithm, values, log_prior), log_prior, q_state, prior_state
 
 
-__all__ = ["Primer", "compose", "draw", "next_note_probabilities", "predict_actions", "primer_batch"]
+__all__ = ["Primer", "compose", "compose_from", "draw", "next_note_probabilities", "predict_actions", "primer_batch"]

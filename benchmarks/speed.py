@@ -6,7 +6,8 @@
 3. Training: RLTuner Q at docs/spec.md §6 settings, env steps/s including the gradient steps, beside SB3's
    DQN on the same env and budget.
 4. Composing and scoring 100,000 melodies as Table 1 does (``benchmarks.evaluate``, docs/spec.md §7) for the
-   Note RNN and a Q tuner (untrained: it composes at the speed of a trained one), stage by stage.
+   Note RNN and a Q tuner (untrained: it composes at the speed of a trained one), stage by stage in one
+   process, then in ``--scoring-workers`` worker processes.
 5. The wall time of the paper-scale reproduction, read from its ``table1.json``.
 6. These figures beside the original implementation's reported ones (not measured here).
 
@@ -25,18 +26,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import torch
 
 from agents import RLTuner
 from benchmarks import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.args import parse_dataclass
-from benchmarks.evaluate import Model, Scored, compose, log_prior, music_theory, summarise
+from benchmarks.evaluate import (
+    CHUNK,
+    TASK_CHUNKS,
+    Model,
+    Scored,
+    compose_and_score,
+    compose_chunk,
+    draw_primers,
+    log_prior,
+    music_theory,
+    summarise,
+    worker_count,
+)
 from benchmarks.page import MODEL_TITLES
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+from melody_env.threads import torch_threads
 from melody_env.vector import MelodyComposeVectorEnv
-from reward_rules import table1_intervals
+from reward_rules import MelodyScores, score_melodies, table1_intervals_of
 
 RESULTS = Path(__file__).parent / "results"
 # The original Magenta RL Tuner (TensorFlow 1, run unmodified on this kind of machine): reported
@@ -86,6 +101,8 @@ class Args:
     """env steps of each Q-learning run under load (section 2b; torch's default threads can be slow)"""
     melodies: int = 100_000
     """melodies composed and scored per model (Table 1 uses 100,000)"""
+    scoring_workers: int = 2
+    """worker processes of compose_and_score in section 4 (its stages are also timed in one process)"""
     paper: str = str(RESULTS / "paper" / "table1.json")
     """table1.json of the paper-scale reproduction (rl-tuner reproduce --scale paper)"""
 
@@ -270,53 +287,86 @@ def population_section(args: Args) -> list[str]:
     ]
 
 
-def time_scoring(model: Model, reward_rnn: NoteRNN, n: int, seed: int) -> dict[str, float]:
-    """Seconds of each stage of ``compose_and_score(model, reward_rnn, n)`` + ``summarise``, and of the intervals."""
+def processes(count: int) -> str:
+    """``"1 process"`` or ``"2 worker processes"``."""
+    return "1 process" if count == 1 else f"{count} worker processes"
+
+
+def time_scoring(model: Model, reward_rnn: NoteRNN, n: int, seed: int, workers: int) -> dict[str, float | None]:
+    """Seconds of each stage of ``compose_and_score(model, reward_rnn, n)`` + ``summarise`` in one process (the
+    stages as it runs them; ``None``: a stage it skips), then of the whole with ``workers`` processes, and
+    of the intervals ``rl-tuner reproduce`` adds."""
     clock = time.perf_counter()
-    seconds = {}
+    seconds: dict[str, float | None] = {}
 
     def lap(stage: str) -> None:
         nonlocal clock
         seconds[stage], clock = time.perf_counter() - clock, time.perf_counter()
 
-    primers, melodies = compose(model, n, seed=seed)
-    lap("compose")
-    prior = log_prior(reward_rnn, primers, melodies)
-    lap("log-prior scoring (Reward RNN)")
-    rules = music_theory(melodies)
-    lap("rules (rMT of every note)")
-    summarise(Scored(primers, melodies, prior, rules))
-    lap("statistics (`summarise`)")
-    table1_intervals(melodies)
-    lap("95 % intervals (`table1_intervals`)")
+    with torch_threads():
+        primers = draw_primers(n, seed)
+        starts = range(0, n, CHUNK)
+        chunks = [compose_chunk(model, primers[s : s + CHUNK], 32, seed + 1 + s, reward_rnn) for s in starts]
+        melodies = np.concatenate([m for m, _ in chunks])
+        lap("compose (log p recorded when the composer computes it)")
+        recorded = all(p is not None for _, p in chunks)
+        prior = np.concatenate([p for _, p in chunks]) if recorded else log_prior(reward_rnn, primers, melodies)
+        lap("log-prior scoring (a separate Reward RNN pass)")
+        if recorded:
+            seconds["log-prior scoring (a separate Reward RNN pass)"] = None
+        blocks = [melodies[s : s + TASK_CHUNKS * CHUNK] for s in range(0, n, TASK_CHUNKS * CHUNK)]  # as its tasks
+        rules = np.concatenate([music_theory(block) for block in blocks])
+        lap("rules (rMT of every note)")
+        detectors = MelodyScores.concatenate([score_melodies(block) for block in blocks])
+        lap("Table 1 detectors (`score_melodies`)")
+        summarise(Scored(primers, melodies, prior, rules, detectors=detectors))
+        lap("statistics (`summarise`)")
+    seconds["total, stage by stage in 1 process"] = sum(t for t in seconds.values() if t is not None)
+    clock = time.perf_counter()
+    scored = compose_and_score(model, reward_rnn, n, seed=seed, workers=workers)
+    summarise(scored)
+    lap(f"total, `compose_and_score` + `summarise` in {processes(worker_count(n, workers))}")
+    table1_intervals_of(scored.detectors)
+    lap("95 % intervals (`table1_intervals_of` on the detectors)")
     return seconds
 
 
 def scoring_section(args: Args) -> tuple[list[str], float]:
-    """Compose and score ``args.melodies`` melodies per model; returns the lines and the Q tuner's melodies/s."""
+    """Compose and score ``args.melodies`` melodies per model; returns the lines and the Q tuner's melodies/s
+    with ``args.scoring_workers`` processes."""
     reward_rnn = load_default_note_rnn()
     models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", None)}
-    times = {name: time_scoring(model, reward_rnn, args.melodies, args.seed) for name, model in models.items()}
+    workers = args.scoring_workers
+    times = {name: time_scoring(m, reward_rnn, args.melodies, args.seed, workers) for name, m in models.items()}
     stages = list(next(iter(times.values())))
-    totals = {name: sum(t[s] for s in stages[:4]) for name, t in times.items()}
     n = args.melodies
-    lines = [
+
+    def row(stage: str, bold: bool = False) -> str:
+        mark = "**" if bold else ""
+        cells = ("–" if t[stage] is None else f"{mark}{t[stage]:.2f}{mark}" for t in times.values())
+        return f"| {mark}{stage}{mark} | " + " | ".join(cells) + " |"
+
+    speed = {name: n / t[stages[-2]] for name, t in times.items()}
+    used = worker_count(n, workers)
+    return [
         f"## 4. Composing and scoring {n:,} melodies (Table 1, docs/spec.md §7)",
         "",
-        "`benchmarks.evaluate.compose_and_score` + `summarise`, stage by stage (one run each). The Q tuner is "
-        "untrained: composing costs the same before and after training.",
+        "`benchmarks.evaluate.compose_and_score` + `summarise`: stage by stage in one process (one run each; "
+        "–: the stage does not run, the Note RNN's log p(a|s) is recorded while it composes), then the whole "
+        f"with `workers={workers}` ({processes(used)}, forked, one torch thread each; the same numbers). The Q "
+        "tuner is untrained: composing costs the same before and after training.",
         "",
         "| stage, seconds | " + " | ".join(times) + " |",
         "|---|" + "---|" * len(times),
-        *(f"| {s} | " + " | ".join(f"{t[s]:.2f}" for t in times.values()) + " |" for s in stages[:4]),
-        "| **total** | " + " | ".join(f"**{total:.2f}**" for total in totals.values()) + " |",
-        "| **melodies/s** | " + " | ".join(f"**{n / total:,.0f}**" for total in totals.values()) + " |",
-        f"| then {stages[4]}, as `rl-tuner reproduce` also does | "
-        + " | ".join(f"{t[stages[4]]:.2f}" for t in times.values())
+        *(row(stage) for stage in stages[:-3]),
+        row(stages[-3], bold=True),
+        row(stages[-2], bold=True),
+        f"| **melodies/s, {processes(used)}** | " + " | ".join(f"**{v:,.0f}**" for v in speed.values()) + " |",
+        f"| then {stages[-1]}, as `rl-tuner reproduce` also does | "
+        + " | ".join(f"{t[stages[-1]]:.2f}" for t in times.values())
         + " |",
         "",
-    ]
-    return lines, n / totals["Q tuner"]
+    ], speed["Q tuner"]
 
 
 def read_paper_run(path: str | Path) -> dict | None:
@@ -394,8 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Command: `{command('benchmarks.speed', argv)}` (or `rl-tuner speed` with the same flags)  ",
         f"Machine: {machine()}  ",
         f"Run: {time.strftime('%Y-%m-%d %H:%M %Z')}, {duration(time.perf_counter() - start)}; all parts in this one "
-        "run, one after the other (the corpus's cold encoding uses its worker processes, everything else one "
-        "process).",
+        "run, one after the other (the corpus's cold encoding and section 4's whole runs use worker processes, "
+        "everything else one process).",
         "",
         *corpus,
         *env,

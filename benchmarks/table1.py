@@ -52,7 +52,7 @@ from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from reward_rules import TABLE1_KEYS, table1_intervals
+from reward_rules import TABLE1_KEYS, table1_intervals_of
 
 if TYPE_CHECKING:
     from benchmarks.outside.reproduction import Outside
@@ -255,7 +255,7 @@ def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0)
     reward_rnn = load_default_note_rnn()
     model = reward_rnn if name == "note_rnn" else RLTuner.load(Path(out) / "models" / f"{name}.zip")
     scored = compose_and_score(model, reward_rnn, melodies, seed=seed + 1)
-    intervals = {k: [v.low, v.high] for k, v in table1_intervals(scored.melodies).items()}
+    intervals = {k: [v.low, v.high] for k, v in table1_intervals_of(scored.detectors).items()}
     measured = None
     if outside:  # muspy and music21's analysis take seconds to import: only when asked
         from benchmarks.outside.reproduction import measure

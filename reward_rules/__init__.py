@@ -10,7 +10,9 @@ from reward_rules.stats import (
     extra_stats,
     score_melodies,
     table1_intervals,
+    table1_intervals_of,
     table1_stats,
+    table1_stats_of,
 )
 from reward_rules.tokens import C_MAJOR, NO_EVENT, NOTE_OFF, NUM_CLASSES, Key, validate_melody
 
@@ -32,6 +34,8 @@ __all__ = [
     "music_theory_rewards",
     "score_melodies",
     "table1_intervals",
+    "table1_intervals_of",
     "table1_stats",
+    "table1_stats_of",
     "validate_melody",
 ]

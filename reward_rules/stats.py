@@ -8,7 +8,8 @@ the autocorrelations when every melody is constant (docs/spec.md §7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from statistics import NormalDist
 
 import numpy as np
@@ -65,6 +66,11 @@ class MelodyScores:
     starts_with_tonic: np.ndarray
     unique_max: np.ndarray
     unique_min: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[MelodyScores]) -> MelodyScores:
+        """The scores of the melodies of ``parts``, one part after the other (every field joined by rows)."""
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(cls)))
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,12 @@ def table1_stats(melodies: np.ndarray, key: Key = C_MAJOR) -> dict[str, float]:
     :param melodies: (N, T) integer classes 0..37.
     :param key: the key of the rules (default C major).
     """
-    return {name: iv.value for name, iv in table1_intervals(melodies, key, n_bootstrap=0).items()}
+    return table1_stats_of(score_melodies(melodies, key))
+
+
+def table1_stats_of(scores: MelodyScores) -> dict[str, float]:
+    """:func:`table1_stats` of the melodies ``scores`` describes (:func:`score_melodies`, in its key)."""
+    return {name: iv.value for name, iv in table1_intervals_of(scores, n_bootstrap=0).items()}
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -218,9 +229,15 @@ def table1_intervals(
     :param n_bootstrap: bootstrap resamples of the autocorrelation means.
     :param seed: seed of the bootstrap.
     """
+    return table1_intervals_of(score_melodies(melodies, key), confidence, n_bootstrap, seed)
+
+
+def table1_intervals_of(
+    scores: MelodyScores, confidence: float = 0.95, n_bootstrap: int = 1000, seed: int = 0
+) -> dict[str, Interval]:
+    """:func:`table1_intervals` of the melodies ``scores`` describes (:func:`score_melodies`, in its key)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    scores = score_melodies(melodies, key)
     counts = _proportions(scores)
     # A melody's three coefficients are NaN together (constant melody), so the lags share rows.
     defined = scores.autocorrelation[~np.isnan(scores.autocorrelation[:, 0])]
@@ -279,6 +296,8 @@ __all__ = [
     "extra_stats",
     "score_melodies",
     "table1_intervals",
+    "table1_intervals_of",
     "table1_stats",
+    "table1_stats_of",
     "wilson_interval",
 ]

@@ -32,7 +32,10 @@ def test_speed_writes_every_section(tmp_path: Path) -> None:
     assert "RLTuner / SB3 DQN on one env" in text
     assert "## 2b. Under load" in text and "| defaults (torch_threads=1) |" in text
     assert "## 3b. A population of K = 2 agents" in text and "| K = 2 in one `Population` |" in text
-    assert "| Note RNN | Q tuner |" in text and "**melodies/s**" in text
+    assert "| Note RNN | Q tuner |" in text and "| **total, stage by stage in 1 process** |" in text
+    assert "| **total, `compose_and_score` + `summarise` in 1 process** |" in text  # 20 melodies: one task
+    assert "| **melodies/s, 1 process** |" in text
+    assert "| log-prior scoring (a separate Reward RNN pass) | – |" in text  # recorded while the Note RNN composes
     assert "Not run yet" in text and f"| {NOT_MEASURED} |" in text
 
 

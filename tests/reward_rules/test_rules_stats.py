@@ -8,7 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from reward_rules import RULE_NAMES, TABLE1_KEYS, Key, extra_stats, music_theory_rewards, table1_intervals, table1_stats
+from reward_rules import (
+    RULE_NAMES,
+    TABLE1_KEYS,
+    Key,
+    MelodyScores,
+    extra_stats,
+    music_theory_rewards,
+    table1_intervals,
+    table1_intervals_of,
+    table1_stats,
+    table1_stats_of,
+)
 from reward_rules.stats import bootstrap_mean_interval, score_melodies, wilson_interval
 
 CONSTANT = [14] * 32
@@ -146,6 +157,16 @@ def test_intervals_match_stats_and_are_seeded() -> None:
     assert a == b
     assert {k: v.value for k, v in a.items()} == stats
     assert a["notes_in_motif"].n == 200 * 32 and a["unique_max_note"].n == 200
+
+
+def test_scores_of_parts_joined_give_the_statistics_of_the_whole() -> None:
+    melodies = np.random.default_rng(1).integers(0, 38, size=(90, 32))
+    key = Key.parse("D")
+    joined = MelodyScores.concatenate([score_melodies(melodies[s : s + 40], key) for s in (0, 40, 80)])
+    assert table1_stats_of(joined) == table1_stats(melodies, key)
+    assert table1_intervals_of(joined, seed=3) == table1_intervals(melodies, key, seed=3)
+    with pytest.raises(ValueError, match="confidence"):
+        table1_intervals_of(joined, confidence=1.0)
 
 
 def test_extra_stats_by_hand() -> None:
