@@ -31,12 +31,17 @@ ALGORITHM_CODES = {"q": 0, "psi": 1, "g": 2, "rl_only": 3}
 """The C++ enum ``Algorithm``."""
 
 
+STALE_LOCK_SECONDS = 600.0
+"""A build lock older than this was left by a build that was interrupted (a build takes about 15 s)."""
+
+
 def _build() -> None:
     """Compile (or find already compiled) the library and register ``torch.ops.rl_tuner``."""
     import ninja  # the build tool, from PyPI: put it on PATH, where torch looks for it
     from torch.utils import cpp_extension
 
     os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+    _remove_stale_lock(Path(cpp_extension._get_build_directory("rl_tuner_native", verbose=False)) / "lock")
     cpp_extension.load(
         name="rl_tuner_native",
         sources=[str(SOURCE)],
@@ -44,6 +49,17 @@ def _build() -> None:
         is_python_module=False,
         verbose=False,
     )
+
+
+def _remove_stale_lock(lock: Path) -> None:
+    """Delete the build lock an interrupted build left behind: torch would wait for it forever."""
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age > STALE_LOCK_SECONDS:
+        warnings.warn(f"removing {lock}, left {age:.0f} s ago by an interrupted build", RuntimeWarning, stacklevel=3)
+        lock.unlink(missing_ok=True)
 
 
 @cache

@@ -1,6 +1,7 @@
 """The compiled gradient steps (agents/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
 
 import os
+import time
 
 import pytest
 import torch
@@ -158,3 +159,16 @@ def test_step_values_match_the_python_forward(k):
     expected, (h2, c2) = stacked_values(stack.params, notes, h, c)
     for mine, theirs in ((values, expected), (h1, h2), (c1, c2)):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_lock_left_by_an_interrupted_build_is_removed_a_fresh_one_kept(tmp_path):
+    lock = tmp_path / "lock"
+    lock.touch()
+    native._remove_stale_lock(lock)
+    assert lock.exists()  # a build may be running
+    old = time.time() - native.STALE_LOCK_SECONDS - 60
+    os.utime(lock, (old, old))
+    with pytest.warns(RuntimeWarning, match="interrupted build"):
+        native._remove_stale_lock(lock)
+    assert not lock.exists()
+    native._remove_stale_lock(lock)  # nothing there: nothing to do
