@@ -151,11 +151,12 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
 
 
 @torch.no_grad()
-def step_values(stack: Stack, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    """:func:`agents.stacked.stacked_values` on the stack's weights: values ``(K, N, A)`` and the new state."""
+def step_values(theta: Tensor, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """:func:`agents.stacked.stacked_values` of K networks ``theta (K, P)`` on ``notes (K, N)`` from ``h, c (K, N, H)``:
+    all values ``(K, N, A)`` and the new state."""
     _require()
     values, h1, c1 = torch.ops.rl_tuner.step_values(
-        stack.theta, notes.contiguous(), h.contiguous(), c.contiguous(), stack.params[1].shape[2]
+        theta.contiguous(), notes.contiguous(), h.contiguous(), c.contiguous(), h.shape[-1]
     )
     return values, (h1, c1)
 

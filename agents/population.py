@@ -128,7 +128,7 @@ class Population:
                 h = torch.stack([t._state[0] for t in tuners])
                 c = torch.stack([t._state[1] for t in tuners])
                 if native.enabled():
-                    values, (h1, c1) = native.step_values(stack, notes, h, c)  # (K, N, A)
+                    values, (h1, c1) = native.step_values(stack.theta, notes, h, c)  # (K, N, A)
                 else:
                     values, (h1, c1) = stacked_values(stack.params, notes, h, c)
                 keep_going = [

@@ -160,15 +160,22 @@ struct LstmStep {
     const int64_t K = gates.size(0), B = gates.size(1), G = 4 * H, P = o.size;
     const float* theta = flat.data_ptr<float>();
     float* g = gates.data_ptr<float>();
+    std::vector<float> table(B > 2 * A ? A * G : 0);
     for (int64_t k = 0; k < K; ++k) {
       const float* w_ih = theta + k * P + o.w_ih;
       const float* b_ih = theta + k * P + o.b_ih;
       const float* b_hh = theta + k * P + o.b_hh;
-      for (int64_t b = 0; b < B; ++b) {
-        const int64_t note = notes[k * B + b];
-        float* row = g + (k * B + b) * G;
-        for (int64_t j = 0; j < G; ++j) row[j] = (b_ih[j] + b_hh[j]) + w_ih[j * A + note];
+      if (table.empty()) {  // a few rows: read each row's column of W_ih where it lies
+        for (int64_t b = 0; b < B; ++b) {
+          const int64_t note = notes[k * B + b];
+          float* row = g + (k * B + b) * G;
+          for (int64_t j = 0; j < G; ++j) row[j] = (b_ih[j] + b_hh[j]) + w_ih[j * A + note];
+        }
+        continue;
       }
+      for (int64_t j = 0; j < G; ++j)  // many rows: W_ih transposed once (A, 4H), then one copy per row
+        for (int64_t a = 0; a < A; ++a) table[a * G + j] = (b_ih[j] + b_hh[j]) + w_ih[j * A + a];
+      for (int64_t b = 0; b < B; ++b) std::copy_n(table.data() + notes[k * B + b] * G, G, g + (k * B + b) * G);
     }
     add_product(gates, h0, param_view(flat, o.w_hh, G, H).transpose(1, 2));
     for (int64_t r = 0; r < K * B; ++r) {

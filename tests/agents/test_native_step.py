@@ -3,6 +3,7 @@
 import os
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -144,18 +145,18 @@ def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_e
     torch.testing.assert_close(weights["1"], weights["0"], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("k", [1, 3])
-def test_step_values_match_the_python_forward(k):
+@pytest.mark.parametrize(("k", "n"), [(1, 50), (3, 50), (2, 300)])  # 300 rows: W_ih transposed first
+def test_step_values_match_the_python_forward(k, n):
     from agents.stacked import stacked_values
 
     stack = _stack(k, seed=7)
     g = torch.Generator().manual_seed(7)
     notes, h, c = (
-        torch.randint(38, (k, 50), generator=g),
-        torch.randn(k, 50, H, generator=g),
-        torch.randn(k, 50, H, generator=g),
+        torch.randint(38, (k, n), generator=g),
+        torch.randn(k, n, H, generator=g),
+        torch.randn(k, n, H, generator=g),
     )
-    values, (h1, c1) = native.step_values(stack, notes, h, c)
+    values, (h1, c1) = native.step_values(stack.theta, notes, h, c)
     expected, (h2, c2) = stacked_values(stack.params, notes, h, c)
     for mine, theirs in ((values, expected), (h1, h2), (c1, c2)):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
@@ -172,3 +173,12 @@ def test_a_lock_left_by_an_interrupted_build_is_removed_a_fresh_one_kept(tmp_pat
         native._remove_stale_lock(lock)
     assert not lock.exists()
     native._remove_stale_lock(lock)  # nothing there: nothing to do
+
+
+def test_a_tuner_composes_the_same_melodies_with_either_forward(monkeypatch):
+    from agents import RLTuner
+
+    tuner = RLTuner("psi", None, seed=1)
+    with native.python_step():
+        python = tuner.generate(200, seed=5)
+    np.testing.assert_array_equal(tuner.generate(200, seed=5), python)
