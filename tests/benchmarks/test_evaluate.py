@@ -4,11 +4,6 @@ processes change nothing (in a child Python with a timeout, so a hang fails)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -18,8 +13,6 @@ from agents import RLTuner
 from benchmarks.evaluate import Scored, compose, compose_and_score, compose_chunk, log_prior, summarise, worker_count
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import Key, score_melodies
-
-TIMEOUT = 120  # seconds; the child takes a few
 
 
 @pytest.fixture(scope="module")
@@ -132,16 +125,6 @@ print("ok")
 """
 
 
-def test_workers_give_the_numbers_of_one_process() -> None:
+def test_workers_give_the_numbers_of_one_process(run_python) -> None:
     # 300 melodies in chunks of 50: three tasks of two chunks, shared by two forked workers.
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    proc = subprocess.Popen([sys.executable, "-c", WORKERS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child hung for {TIMEOUT} s and was killed; stderr:\n{err[-3000:]}")
-    assert proc.returncode == 0, err[-3000:]
-    assert out.strip() == "ok"
+    assert run_python(["-c", WORKERS]).strip() == "ok"

@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-
-TIMEOUT = 120  # seconds; each scenario takes a few on 2 cores
 
 PRELUDE = """
 import numpy as np
@@ -93,25 +87,8 @@ if __name__ == "__main__":
 """
 
 
-def run_python(args: list[str], cwd: Path | None = None) -> str:
-    """Run ``python args`` in its own process group; kill the whole group (workers too) on timeout."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    proc = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child hung for {TIMEOUT} s and was killed; stderr:\n{err[-3000:]}")
-    assert proc.returncode == 0, err[-3000:]
-    return out
-
-
 @pytest.mark.parametrize("context", ["fork", "forkserver", "spawn"])
-def test_gymnasium_async_workers_equal_the_sync_env(context):
+def test_gymnasium_async_workers_equal_the_sync_env(context, run_python):
     if context not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no {context} start method here")
     script = PRELUDE + GYMNASIUM.format(context=context)
@@ -119,7 +96,7 @@ def test_gymnasium_async_workers_equal_the_sync_env(context):
 
 
 @pytest.mark.parametrize("start_method", [None, "fork"], ids=["default", "fork"])
-def test_sb3_subproc_workers_know_the_bare_id(start_method):
+def test_sb3_subproc_workers_know_the_bare_id(start_method, run_python):
     # Run with -c: no main script for the workers to re-import, so only the forkserver preload
     # (SB3's default start method) or fork's copy of the parent can tell them the id.
     if start_method == "fork" and "fork" not in multiprocessing.get_all_start_methods():
@@ -129,14 +106,14 @@ def test_sb3_subproc_workers_know_the_bare_id(start_method):
     assert run_python(["-c", script]).strip() == "ok"
 
 
-def test_spawn_workers_of_a_script_that_imports_melody_env(tmp_path):
+def test_spawn_workers_of_a_script_that_imports_melody_env(tmp_path, run_python):
     # Spawn workers re-import the main script, whose top-level `import melody_env` registers the id.
     script = tmp_path / "train.py"
     script.write_text(PRELUDE + SB3.format(start_method="start_method='spawn'"))
     assert run_python([str(script)], cwd=tmp_path).strip() == "ok"
 
 
-def test_forkserver_preload_keeps_what_was_there():
+def test_forkserver_preload_keeps_what_was_there(run_python):
     code = textwrap.dedent("""
         import multiprocessing
         from multiprocessing import forkserver
@@ -152,7 +129,7 @@ def test_forkserver_preload_keeps_what_was_there():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_the_env_leaves_no_openmp_pool_to_break_a_fork():
+def test_the_env_leaves_no_openmp_pool_to_break_a_fork(run_python):
     # Load the shipped checkpoint, build and step every env form with torch's default threads, then
     # fork: the forked child's parallel torch op deadlocks if any of that created the OpenMP pool.
     code = textwrap.dedent("""
