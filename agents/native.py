@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from agents.update import Stack, StepSettings
+from agents.update import CLIP_MODES, Stack, StepSettings
 
 SOURCE = Path(__file__).parent / "csrc" / "gradient_steps.cpp"
 ALGORITHM_CODES = {"q": 0, "psi": 1, "g": 2, "rl_only": 3}
@@ -118,8 +118,8 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
         None if f is None else f.contiguous() for f in fields
     )
     algorithms = torch.tensor([ALGORITHM_CODES[a] for a in settings.algorithms], dtype=torch.int64)
-    if settings.clip not in ("global", "per_tensor"):
-        raise ValueError(f"clip must be 'global' or 'per_tensor', got {settings.clip!r}")
+    if settings.clip not in CLIP_MODES:
+        raise ValueError(f"clip must be one of {CLIP_MODES}, got {settings.clip!r}")
     return torch.ops.rl_tuner.gradient_steps(
         stack.theta,
         stack.target,

@@ -154,11 +154,11 @@ class Population:
         settings.learning_rate = tuners[0].current_learning_rate
         batches = [t.replay_buffer.sample(t.batch_size, steps, t._generator) for t in tuners]
         fields = [_stack_field([b[i] for b in batches]) for i in range(len(batches[0]))]  # each (S, K, B, ...)
-        stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
         drift = tuners[0].prior_drift  # None unless g_trains_reward_rnn (then the only member)
         if drift is None and native.enabled():
-            stats = native.gradient_steps(stack, settings, fields)
+            stats = native.gradient_steps(stack, settings, fields)  # (S, K, 3)
         else:
+            stats = torch.empty(steps, len(tuners), 3)  # loss, grad norm, mean value of the actions taken
             for i in range(steps):
                 batch = tuple(None if f is None else f[i] for f in fields)
                 if drift is not None:

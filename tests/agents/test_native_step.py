@@ -41,6 +41,18 @@ def _stack(k, seed=0):
     return Stack(theta, target, AdamState.zeros(k, layout.size), layout)
 
 
+def _count_calls(monkeypatch, name):
+    """Record each call of ``native.<name>`` (still made) in the returned list."""
+    calls, real = [], getattr(native, name)
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(native, name, counted)
+    return calls
+
+
 def _both(algorithms, fields, **settings):
     """(Python stack, its stats), (compiled stack, its stats) after the same S steps from the same start."""
     k = len(algorithms)
@@ -135,12 +147,15 @@ def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_e
     from agents import RLTuner
     from agents.stacked import flatten
 
-    weights = {}
+    calls = _count_calls(monkeypatch, "gradient_steps")
+    weights, used = {}, {}
     for flag in ("0", "1"):
         monkeypatch.setenv("RL_TUNER_NATIVE", flag)
         tuner = RLTuner("g", make_env("g", num_envs=8), seed=3, batch_size=16)
+        before = len(calls)
         tuner.learn(400)
-        weights[flag] = flatten(tuner.networks.q_net)
+        weights[flag], used[flag] = flatten(tuner.networks.q_net), len(calls) - before
+    assert used["0"] == 0 and used["1"] > 0  # each run took the path it names
     assert not torch.equal(weights["0"], flatten(RLTuner("g", make_env("g", num_envs=8), seed=3).networks.q_net))
     torch.testing.assert_close(weights["1"], weights["0"], rtol=1e-4, atol=1e-5)
 
@@ -178,7 +193,10 @@ def test_a_lock_left_by_an_interrupted_build_is_removed_a_fresh_one_kept(tmp_pat
 def test_a_tuner_composes_the_same_melodies_with_either_forward(monkeypatch):
     from agents import RLTuner
 
+    calls = _count_calls(monkeypatch, "step_values")
     tuner = RLTuner("psi", None, seed=1)
     with native.python_step():
         python = tuner.generate(200, seed=5)
+    assert not calls
     np.testing.assert_array_equal(tuner.generate(200, seed=5), python)
+    assert len(calls) == 32  # one compiled step per note
