@@ -10,6 +10,8 @@ collapsing onto one melody shows as falling ``policy/entropy`` and rising ``poli
 
 from __future__ import annotations
 
+import numpy as np
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.policies import kl_and_entropy
@@ -27,11 +29,13 @@ class TuningStatsCallback(BaseCallback):
         record = self.logger.record_mean
         if infos and "log_prior" in infos[0]:
             keys = ["log_prior", "music_theory", *(k for k in infos[0] if k.startswith(RULE_PREFIX))]
-            for key, column in info_columns(self.training_env, infos, keys).items():
-                record("reward/" + key.removeprefix(RULE_PREFIX), float(column.mean()))
-        kl, entropy = kl_and_entropy(self.locals["logits"], self.locals["log_prior"])
-        record("policy/kl_to_prior", float(kl.mean()))
-        record("policy/entropy", float(entropy.mean()))
+            columns = info_columns(self.training_env, infos, keys)
+            means = np.vstack(list(columns.values())).mean(1).tolist()  # one reduction for every key
+            for key, mean in zip(keys, means, strict=True):
+                record("reward/" + key.removeprefix(RULE_PREFIX), mean)
+        kl, entropy = torch.stack(kl_and_entropy(self.locals["logits"], self.locals["log_prior"])).mean(1).tolist()
+        record("policy/kl_to_prior", kl)
+        record("policy/entropy", entropy)
         return True
 
 
