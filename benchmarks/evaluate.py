@@ -27,7 +27,6 @@ import torch
 from agents import RLTuner
 from agents.inference import compose_from
 from melody_env.note_rnn import NoteRNN
-from melody_env.sampling import sample_logits
 from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 from reward_rules import (
     C_MAJOR,
@@ -95,22 +94,6 @@ def same_weights(a: NoteRNN, b: NoteRNN) -> bool:
 
 
 @torch.no_grad()
-def sample_with_log_prior(
-    rnn: NoteRNN, primers: torch.Tensor, length: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """:meth:`NoteRNN.sample` at temperature 1 from one primer note per melody (the same melodies for the
-    same generator), with log p(a_t|s_t) of each drawn note under ``rnn``: both ``(n, length)``."""
-    logits, state = rnn.step(primers)
-    notes = torch.empty(len(primers), length, dtype=torch.long)
-    log_p = torch.empty(len(primers), length)
-    for t in range(length):
-        note = notes[:, t] = sample_logits(logits, 1.0, generator)
-        log_p[:, t] = torch.log_softmax(logits, 1).gather(1, note[:, None])[:, 0]
-        if t + 1 < length:
-            logits, state = rnn.step(note, state)
-    return notes, log_p
-
-
 def compose_chunk(
     model: Model, primers: np.ndarray, length: int, seed: int, reward_rnn: NoteRNN | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -125,7 +108,7 @@ def compose_chunk(
     generator = torch.Generator().manual_seed(seed)
     notes = torch.as_tensor(primers, dtype=torch.long)
     if isinstance(model, NoteRNN):
-        melodies, log_p = sample_with_log_prior(model, notes, length, generator)
+        melodies, log_p = model.sample(len(notes), length, notes, generator=generator, with_log_prob=True)
         prior_rnn = model
     else:  # G: the same loop as RLTuner.generate, which drops the log p its policy computed
         melodies, log_p = compose_from(model.networks, "g", notes[:, None], length, 1.0, generator)
@@ -304,7 +287,6 @@ __all__ = [
     "log_prior",
     "music_theory",
     "same_weights",
-    "sample_with_log_prior",
     "summarise",
     "worker_count",
 ]

@@ -139,7 +139,8 @@ class NoteRNN(nn.Module):
         primer: torch.Tensor | None = None,
         temperature: float = 1.0,
         generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
+        with_log_prob: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Compose ``n`` melodies at once.
 
         :param n: number of melodies.
@@ -149,7 +150,9 @@ class NoteRNN(nn.Module):
             random note onset per melody, uniform over classes 2..37, drawn from ``generator``.
         :param temperature: softmax temperature; ``0`` picks the most likely note (greedy).
         :param generator: torch random generator for reproducible draws.
-        :return: ``(n, length)`` int64 classes.
+        :param with_log_prob: also return log p(a_t|s_t) of each drawn note under this network at
+            temperature 1 (what Table 1's mean log p needs, without a second pass).
+        :return: ``(n, length)`` int64 classes; with ``with_log_prob``, also ``(n, length)`` float32 log p.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive int, got {n!r}")
@@ -169,11 +172,14 @@ class NoteRNN(nn.Module):
         for t in range(primer.shape[1]):
             logits, state = self.step(primer[:, t], state)
         out = torch.empty(n, length, dtype=torch.long, device=device)
+        log_p = torch.empty(n, length, device=device) if with_log_prob else None
         for t in range(length):
-            out[:, t] = sample_logits(logits, temperature, generator)
+            note = out[:, t] = sample_logits(logits, temperature, generator)
+            if log_p is not None:
+                log_p[:, t] = torch.log_softmax(logits, 1).gather(1, note[:, None])[:, 0]
             if t + 1 < length:
-                logits, state = self.step(out[:, t], state)
-        return out
+                logits, state = self.step(note, state)
+        return out if log_p is None else (out, log_p)
 
     # ------------------------------------------------------------------------------- checkpoints
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> Path:

@@ -122,6 +122,18 @@ def test_sample_shapes_and_seeded_reproducibility(model: NoteRNN) -> None:
     assert model.sample(3, 5, primer=torch.tensor([2, 3, 4])).shape == (3, 5)
 
 
+def test_sample_with_log_prob_draws_the_same_melodies_and_their_teacher_forced_log_p(model: NoteRNN) -> None:
+    """with_log_prob=True changes no draw; its log p is log_softmax of forward() on primer + melody, at each note."""
+    primer = torch.tensor([2, 9, 30])
+    plain = model.sample(3, 7, primer=primer, generator=torch.Generator().manual_seed(1))
+    melodies, log_p = model.sample(3, 7, primer=primer, generator=torch.Generator().manual_seed(1), with_log_prob=True)
+    assert torch.equal(melodies, plain) and log_p.shape == (3, 7)
+    with torch.no_grad():
+        logits = model(torch.cat([primer[:, None], melodies[:, :-1]], 1))[0]  # (n, length, A)
+    expected = torch.log_softmax(logits, -1).gather(2, melodies[..., None])[..., 0]
+    torch.testing.assert_close(log_p, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_random_primer_is_a_note_drawn_from_the_generator(model: NoteRNN) -> None:
     """primer=None ≡ one onset class uniform in 2..37 drawn first from the same generator."""
     g = torch.Generator().manual_seed(5)
