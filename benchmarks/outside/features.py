@@ -2,7 +2,8 @@
 
 Six scalars are muspy's own metrics, called on the melody as a muspy ``Music``
 (:mod:`benchmarks.outside.music`): pitch range, pitch classes used, pitch-class entropy, scale
-consistency, empty-beat rate and groove consistency. muspy has no interval or note-length
+consistency (its numbers, computed here in one pass: :func:`scale_consistency`), empty-beat rate and
+groove consistency. muspy has no interval or note-length
 histogram, so those two are small functions here, over the same ``Music`` notes:
 
 * **interval histogram**: the absolute interval between consecutive notes (rests between them
@@ -69,6 +70,27 @@ def note_length_histogram(music: muspy.Music) -> np.ndarray:
     return _normalised(np.bincount(np.array(bins, dtype=np.int64), minlength=other + 1).astype(float))
 
 
+_C_SCALES = {"major": (1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1), "minor": (1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0)}
+_SCALES = np.array([np.roll(c, root) for c in _C_SCALES.values() for root in range(12)], dtype=np.int64)  # (24, 12)
+
+
+def scale_consistency(music: muspy.Music) -> float:
+    """``muspy.scale_consistency``: the largest share of notes in one major or (natural) minor scale, NaN without notes.
+
+    The same floats as muspy's (tested), from one pitch-class count instead of muspy's 24 passes over
+    the notes, each rolling its scale mask: muspy's took half the time of all the features here.
+    """
+    counts = np.zeros(12, dtype=np.int64)
+    for track in music.tracks:
+        if not track.is_drum:
+            for note in track.notes:
+                counts[note.pitch % 12] += 1
+    total = int(counts.sum())
+    if total < 1:
+        return float("nan")
+    return max(0.0, *(int(k) / total for k in _SCALES @ counts))
+
+
 def _groove_consistency(music: muspy.Music) -> float:
     return muspy.groove_consistency(music, measure_resolution=STEPS_PER_BAR)
 
@@ -102,7 +124,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("pitch_range", "pitch range (semitones)", muspy.pitch_range),
     Feature("pitch_classes_used", "pitch classes used", muspy.n_pitch_classes_used, rules="1, 5"),
     Feature("pitch_class_entropy", "pitch-class entropy (bits)", muspy.pitch_class_entropy),
-    Feature("scale_consistency", "scale consistency", muspy.scale_consistency, rules="1"),
+    Feature("scale_consistency", "scale consistency", scale_consistency, rules="1"),
     Feature("empty_beat_rate", "empty-beat rate", muspy.empty_beat_rate, last_tick_ends=True, rules="2, 7"),
     Feature("groove_consistency", "groove consistency", _groove_consistency, last_tick_ends=True),
     Feature("interval_histogram", "interval histogram", interval_histogram, rules="7, 8", bins=INTERVAL_BINS),
@@ -144,4 +166,5 @@ __all__ = [
     "interval_histogram",
     "melody_features",
     "note_length_histogram",
+    "scale_consistency",
 ]

@@ -8,7 +8,7 @@ import muspy
 import numpy as np
 import pytest
 
-from benchmarks.outside.features import FEATURE_NAMES, RULE_FREE, melody_features
+from benchmarks.outside.features import FEATURE_NAMES, RULE_FREE, melody_features, scale_consistency
 from benchmarks.outside.music import END_ANNOTATION, melody_to_music
 from melody_env.encoding import melody_to_notes
 
@@ -91,6 +91,17 @@ def test_chromatic_scale_consistency() -> None:
     assert f["scale_consistency"] == [0.75]
     assert f["note_length_histogram"][5] == 1.0  # four half notes
     np.testing.assert_allclose(f["interval_histogram"][1], 1.0)
+
+
+def test_scale_consistency_equals_muspys() -> None:
+    """The one-pass count gives muspy's floats, on random melodies of every density and on silence."""
+    rng = np.random.default_rng(0)
+    melodies = rng.integers(0, 38, (200, 32))
+    melodies[rng.random((200, 32)) < rng.random((200, 1))] = 1  # 0-100 % held steps
+    for melody in [*melodies, SILENT, CHROMATIC, ARPEGGIO]:
+        music = melody_to_music(melody)
+        ours, theirs = scale_consistency(music), muspy.scale_consistency(music)
+        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)), melody
 
 
 def test_silent_melody_leaves_note_features_undefined() -> None:
