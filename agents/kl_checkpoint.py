@@ -96,7 +96,8 @@ def load_kl_agent(cls: type, path: str | os.PathLike, env: Any, overrides: dict[
             lengths = f"{agent.melody_length}-note melodies, the agent {data['melody_length']}-note ones"
             raise ValueError(f"the env writes {lengths}")
         controller = agent.c_controller
-        restore_kl_agent_state(agent, tensors, data)
+        with agent._threads():
+            restore_kl_agent_state(agent, tensors, data)
         if C_SETTINGS & set(overrides):  # c set anew by the caller, not continued from the file
             agent.c_controller = controller
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from collections import deque
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -154,34 +155,39 @@ class KLPPO:
         self.__dict__.update({k: v for k, v in self.hyperparameters.items() if k not in ("c", "n_steps")})
         self.nan_checkpoint_path, self.tensorboard_log, self.verbose = nan_checkpoint_path, tensorboard_log, verbose
         self.torch_threads = check_torch_threads(torch_threads)
-        self.env: VecEnv | None = None
-        self.melody_length, self.n_steps = melody_length, n_steps
-        if env is not None:
-            self._set_env(env, n_envs, env_kwargs)
-        if c is None:  # the env's c, as RLTuner takes it
-            c = (env_attribute(self.env, "c") if self.env is not None else None) or 0.5
-            self.hyperparameters["c"] = c
-        self.c_controller = make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
-        if note_rnn is None:
-            note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
-        elif not isinstance(note_rnn, NoteRNN):
-            note_rnn = NoteRNN.load(note_rnn)
-        if self.env is not None:
-            check_same_note_rnn(note_rnn, self.env)  # the env's log p must be the prior the actor starts from
-        if seed is None:
-            seed = int(torch.randint(2**62, ()).item())
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # the value head's initial weights, without touching the caller's generator
-            self.policy = KLActorCritic(note_rnn, self.melody_length, value_hidden)
-        trained = [*self.policy.actor.parameters(), *(self.policy.critic.parameters() if algorithm == "ppo" else ())]
-        self.optimizer = torch.optim.Adam(trained, lr=self.learning_rate, fused=True)
-        self._generator = torch.Generator().manual_seed(seed)
+        with self._threads():  # copying the Note RNN off the caller's threads (RLTuner's constructor says why)
+            self.env: VecEnv | None = None
+            self.melody_length, self.n_steps = melody_length, n_steps
+            if env is not None:
+                self._set_env(env, n_envs, env_kwargs)
+            if c is None:  # the env's c, as RLTuner takes it
+                c = (env_attribute(self.env, "c") if self.env is not None else None) or 0.5
+                self.hyperparameters["c"] = c
+            self.c_controller = make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
+            if note_rnn is None:
+                note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
+            elif not isinstance(note_rnn, NoteRNN):
+                note_rnn = NoteRNN.load(note_rnn)
+            if self.env is not None:
+                check_same_note_rnn(note_rnn, self.env)  # the env's log p must be the prior the actor starts from
+            if seed is None:
+                seed = int(torch.randint(2**62, ()).item())
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)  # the value head's initial weights, without touching the caller's generator
+                self.policy = KLActorCritic(note_rnn, self.melody_length, value_hidden)
+            trained = [
+                *self.policy.actor.parameters(),
+                *(self.policy.critic.parameters() if algorithm == "ppo" else ()),
+            ]
+            self.optimizer = torch.optim.Adam(trained, lr=self.learning_rate, fused=True)
+            self._generator = torch.Generator().manual_seed(seed)
         self.num_timesteps = self._total_timesteps = self._episode_num = self._n_updates = 0
         self._last_obs: dict[str, np.ndarray] | None = None
         self._logger: Logger | None = None
         self._custom_logger = False
         self.ep_info_buffer: deque = deque(maxlen=100)
-        self._good_state = GoodState(self)
+        with self._threads():
+            self._good_state = GoodState(self)  # copies of the weights
 
     # --------------------------------------------------------------------------------- SB3 duck type
     @property
@@ -216,9 +222,14 @@ class KLPPO:
         """The training env as an SB3 ``VecEnv``."""
         return self.env
 
+    def _threads(self) -> AbstractContextManager[None]:
+        """The block runs on ``torch_threads``, the caller's setting restored after."""
+        return torch_threads(self.torch_threads)
+
     def set_env(self, env: Any) -> None:
         """Train on ``env`` from now on (same forms as the constructor, same melody length); melodies restart."""
-        self._set_env(env, n_envs_for(env, self.n_envs), None, self.policy.prior)
+        with self._threads():
+            self._set_env(env, n_envs_for(env, self.n_envs), None, self.policy.prior)
 
     def get_vec_normalize_env(self) -> None:
         """Observations are never normalised (SB3 API)."""
@@ -264,7 +275,7 @@ class KLPPO:
         """
         if self.env is None:
             raise ValueError("this KLPPO has no env; pass one to the constructor, set_env() or load(path, env=...)")
-        with torch_threads(self.torch_threads):
+        with self._threads():
             self.start_time = time.time_ns()
             if reset_num_timesteps:
                 self.num_timesteps = self._episode_num = 0
@@ -319,7 +330,7 @@ class KLPPO:
         :param deterministic: argmax of the policy; otherwise sample it.
         :return: ``(actions, state)``.
         """
-        with torch_threads(self.torch_threads):
+        with self._threads():
             return predict_actions(
                 self.policy, _AS_Q, observation, state, episode_start, deterministic, self._generator
             )
@@ -343,18 +354,19 @@ class KLPPO:
         """
         generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
         length = self.melody_length if length is None else length
-        with torch_threads(self.torch_threads):
+        with self._threads():
             return compose(self.policy, _AS_Q, n, length, temperature, generator, primer)
 
     def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
         """π(·|s_t) along ``melody`` (paper Figure 4): row t given the primer and ``melody[:t]``, ``(T, 38)``."""
-        with torch_threads(self.torch_threads):
+        with self._threads():
             return next_note_probabilities(self.policy, _AS_Q, melody, primer)
 
     # ------------------------------------------------------------------------------------ save/load
     def get_parameters(self) -> dict[str, dict]:
         """SB3's layout: ``{"policy": state_dict, "policy.optimizer": Adam's state_dict}``."""
-        return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
+        with self._threads():
+            return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
 
     def set_parameters(
         self, load_path_or_dict: str | os.PathLike | dict[str, Any], exact_match: bool = True, device: str = "auto"
@@ -364,15 +376,16 @@ class KLPPO:
         :param load_path_or_dict: a file written by :meth:`save`, or a dict like :meth:`get_parameters`'.
         :param exact_match: refuse missing or unexpected tensors. :param device: ignored (CPU only).
         """
-        if isinstance(load_path_or_dict, dict):
-            self.policy.load_state_dict(load_path_or_dict["policy"], strict=exact_match)
-            if "policy.optimizer" in load_path_or_dict:
-                self.optimizer.load_state_dict(load_path_or_dict["policy.optimizer"])
-        else:
-            tensors, data = load_agent(load_path_or_dict)
-            check_kl_checkpoint(load_path_or_dict, data)
-            self.policy.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")}, exact_match)
-        self._good_state.capture()
+        with self._threads():
+            if isinstance(load_path_or_dict, dict):
+                self.policy.load_state_dict(load_path_or_dict["policy"], strict=exact_match)
+                if "policy.optimizer" in load_path_or_dict:
+                    self.optimizer.load_state_dict(load_path_or_dict["policy.optimizer"])
+            else:
+                tensors, data = load_agent(load_path_or_dict)
+                check_kl_checkpoint(load_path_or_dict, data)
+                self.policy.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")}, exact_match)
+            self._good_state.capture()
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the agent to one zip of safetensors + JSON (no pickle, atomic); ``.zip`` added without suffix.
@@ -380,7 +393,8 @@ class KLPPO:
         Holds the networks, Adam's state, the random generator, c (and its controller), counters and
         hyperparameters (not the env), so ``load`` + ``learn(reset_num_timesteps=False)`` continues.
         """
-        return save_agent(path, *kl_agent_state(self))
+        with self._threads():
+            return save_agent(path, *kl_agent_state(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: Any = None, **overrides: Any) -> KLPPO:

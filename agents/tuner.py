@@ -23,6 +23,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -126,8 +127,10 @@ class RLTuner:
     :param verbose: 0 silent, 1 logs to stdout.
     :param seed: seeds the env, exploration, replay sampling and ``predict``.
     :param device: ``"auto"`` or ``"cpu"`` (the networks run on the CPU).
-    :param torch_threads: torch threads inside ``learn`` and ``predict``, the caller's setting restored
-        after (tiny nets run fastest on 1); ``None``: torch's global setting.
+    :param torch_threads: torch threads inside the tuner's calls (construction, ``learn``, ``predict``,
+        ``generate``, ``load``...), the caller's setting restored after (tiny nets run fastest on 1; and a
+        parallel op on the caller's threads would start torch's OpenMP pool, which a forked child deadlocks
+        in, see :mod:`melody_env.threads`); ``None``: torch's global setting.
     :param c: the weight of the rules in the reward the tuner learns from (Eq. 3: ``log p + rMT / c``):
         ``None`` takes the env's ``c`` (docs/spec.md §6: 0.5); a number fixes it; ``"auto"`` starts from the
         env's and moves it so that the policy's KL to the prior per note tracks ``target_kl``
@@ -209,35 +212,38 @@ class RLTuner:
         self.tensorboard_log = tensorboard_log
         self.verbose = verbose
         self.torch_threads = check_torch_threads(torch_threads)
-        self.env: VecEnv | None = None
-        if env is not None:
-            self.env = as_vec_env(env, self.algorithm, n_envs, env_kwargs, seed)
-        if note_rnn is None:
-            note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
-        else:
-            note_rnn = note_rnn if isinstance(note_rnn, NoteRNN) else NoteRNN.load(note_rnn)
-            if self.env is not None:
-                check_same_note_rnn(note_rnn, self.env)
-        self.melody_length = env_melody_length(self.env) if self.env is not None else 32
-        self.networks = TunerNetworks(note_rnn)
-        fresh = AdamState.zeros(1, self.networks.layout.size)
-        self.adam = AdamState(fresh.exp_avg[0], fresh.exp_avg_sq[0], fresh.steps)
-        if clip not in CLIP_MODES:
-            raise ValueError(f"clip must be one of {CLIP_MODES}, got {clip!r}")
-        self.clip, self.bootstrap_last_note = clip, bool(bootstrap_last_note)
-        self.g_trains_reward_rnn = bool(g_trains_reward_rnn)
-        self.prior_drift = make_prior_drift(
-            self.algorithm, self.networks.reward_rnn, self.current_learning_rate, self.g_trains_reward_rnn
-        )
-        prior_width = note_rnn.config.num_classes if self.prior_drift is None else self.prior_drift.column_width
-        env_c = env_attribute(self.env, "c") if self.env is not None else None
-        env_c = 0.5 if env_c is None else env_c
-        self.c_controller = make_c_controller(env_c if c is None else c, target_kl, c_init=env_c)
-        self.replay_buffer = RecurrentReplayBuffer(
-            buffer_size, note_rnn.config.hidden_size, prior_width, store_prior=self.algorithm == "g"
-        )
-        self._generator = torch.Generator()
-        self._generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ()).item()))
+        # Copying the Note RNN runs parallel copy kernels: on the caller's threads they would start torch's
+        # OpenMP pool, which a forked child inherits without its threads and deadlocks in (melody_env.threads).
+        with self._threads():
+            self.env: VecEnv | None = None
+            if env is not None:
+                self.env = as_vec_env(env, self.algorithm, n_envs, env_kwargs, seed)
+            if note_rnn is None:
+                note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
+            else:
+                note_rnn = note_rnn if isinstance(note_rnn, NoteRNN) else NoteRNN.load(note_rnn)
+                if self.env is not None:
+                    check_same_note_rnn(note_rnn, self.env)
+            self.melody_length = env_melody_length(self.env) if self.env is not None else 32
+            self.networks = TunerNetworks(note_rnn)
+            fresh = AdamState.zeros(1, self.networks.layout.size)
+            self.adam = AdamState(fresh.exp_avg[0], fresh.exp_avg_sq[0], fresh.steps)
+            if clip not in CLIP_MODES:
+                raise ValueError(f"clip must be one of {CLIP_MODES}, got {clip!r}")
+            self.clip, self.bootstrap_last_note = clip, bool(bootstrap_last_note)
+            self.g_trains_reward_rnn = bool(g_trains_reward_rnn)
+            self.prior_drift = make_prior_drift(
+                self.algorithm, self.networks.reward_rnn, self.current_learning_rate, self.g_trains_reward_rnn
+            )
+            prior_width = note_rnn.config.num_classes if self.prior_drift is None else self.prior_drift.column_width
+            env_c = env_attribute(self.env, "c") if self.env is not None else None
+            env_c = 0.5 if env_c is None else env_c
+            self.c_controller = make_c_controller(env_c if c is None else c, target_kl, c_init=env_c)
+            self.replay_buffer = RecurrentReplayBuffer(
+                buffer_size, note_rnn.config.hidden_size, prior_width, store_prior=self.algorithm == "g"
+            )
+            self._generator = torch.Generator()
+            self._generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ()).item()))
         self.num_timesteps = 0
         self._total_timesteps = 0
         self._episode_num = 0
@@ -266,6 +272,10 @@ class RLTuner:
         """The training env as an SB3 ``VecEnv``."""
         return self.env
 
+    def _threads(self) -> AbstractContextManager[None]:
+        """The block runs on ``torch_threads`` (see the class docs), the caller's setting restored after."""
+        return torch_threads(self.torch_threads)
+
     def set_env(self, env: Any, force_reset: bool = True) -> None:
         """Train on ``env`` from now on (same forms as the constructor); the melodies in progress restart.
 
@@ -274,8 +284,9 @@ class RLTuner:
         :param force_reset: accepted for SB3's signature; the melodies always restart.
         :raises ValueError: its Reward RNN is not this tuner's.
         """
-        venv = as_vec_env(env, self.algorithm, n_envs_for(env, self._n_envs), None, self.seed)
-        check_same_note_rnn(self.networks.reward_rnn, venv)
+        with self._threads():
+            venv = as_vec_env(env, self.algorithm, n_envs_for(env, self._n_envs), None, self.seed)
+            check_same_note_rnn(self.networks.reward_rnn, venv)
         self.env = venv
         self.melody_length = env_melody_length(venv)
         self._last_obs = None
@@ -317,7 +328,8 @@ class RLTuner:
 
     def get_parameters(self) -> dict[str, dict]:
         """SB3's parameter dicts: ``{"policy": networks' state dict, "policy.optimizer": Adam's}``."""
-        return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
+        with self._threads():
+            return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
 
     def set_parameters(
         self, load_path_or_dict: str | os.PathLike | dict[str, dict], exact_match: bool = True, device: str = "auto"
@@ -331,16 +343,17 @@ class RLTuner:
         """
         check_device(device)
         params = load_path_or_dict
-        if not isinstance(params, dict):
-            params = RLTuner.load(params).get_parameters()
-        before = copy.deepcopy(self.get_parameters())
-        load_parameters(self, params, exact_match)
-        if self.env is not None:
-            try:
-                check_same_note_rnn(self.networks.reward_rnn, self.env)
-            except ValueError:
-                load_parameters(self, before, exact_match=True)
-                raise
+        with self._threads():
+            if not isinstance(params, dict):
+                params = RLTuner.load(params).get_parameters()
+            before = copy.deepcopy(self.get_parameters())
+            load_parameters(self, params, exact_match)
+            if self.env is not None:
+                try:
+                    check_same_note_rnn(self.networks.reward_rnn, self.env)
+                except ValueError:
+                    load_parameters(self, before, exact_match=True)
+                    raise
 
     @property
     def exploration_rate(self) -> float:
@@ -567,7 +580,7 @@ class RLTuner:
         :param deterministic: argmax of the policy; otherwise sample it (softmax of Q / Ψ / G + log p).
         :return: ``(actions, state)``.
         """
-        with torch_threads(self.torch_threads):
+        with self._threads():
             return predict_actions(
                 self.networks, self.algorithm, observation, state, episode_start, deterministic, self._generator
             )
@@ -593,7 +606,8 @@ class RLTuner:
         """
         generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
         length = self.melody_length if length is None else length
-        return compose(self.networks, self.algorithm, n, length, temperature, generator, primer)
+        with self._threads():
+            return compose(self.networks, self.algorithm, n, length, temperature, generator, primer)
 
     def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
         """The policy's next-note distribution along ``melody`` (paper Figure 4).
@@ -601,7 +615,8 @@ class RLTuner:
         :param melody: ``(T,)`` classes. :param primer: the note fed before the melody.
         :return: ``(T, 38)``; row t is π(·|primer, melody[:t]).
         """
-        return next_note_probabilities(self.networks, self.algorithm, melody, primer)
+        with self._threads():
+            return next_note_probabilities(self.networks, self.algorithm, melody, primer)
 
     # ------------------------------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> Path:
@@ -611,7 +626,8 @@ class RLTuner:
         the replay buffer or the env), so ``load`` + ``learn(reset_num_timesteps=False)`` continues the
         counters, the ε schedule (see :meth:`load`) and the gradient-step ratio.
         """
-        return save_agent(path, *agent_state(self))
+        with self._threads():
+            return save_agent(path, *agent_state(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: Any = None, **overrides: Any) -> RLTuner:
@@ -642,7 +658,8 @@ class RLTuner:
                 kwargs.update(dict.fromkeys(ramp - set(overrides)))
             kwargs["note_rnn"] = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))
             agent = cls(algorithm, **kwargs) if cls.ALGORITHM is None else cls(**kwargs)
-            restore_agent_state(agent, tensors, data)
+            with agent._threads():
+                restore_agent_state(agent, tensors, data)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not describe an RLTuner this code can rebuild ({exc})") from exc
         agent.melody_length = data["melody_length"]
