@@ -31,7 +31,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,14 +204,22 @@ def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
     return seconds
 
 
-def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> dict[str, Training]:
-    """Train the tuners not yet finished in ``out`` (resumable), ``args.workers`` at a time in processes.
+Scores = tuple[Scored, dict[str, float], dict[str, list[float]], "Outside | None"]
 
-    Finished tuners are reused after :func:`~benchmarks.reuse.check_reused` finds them trained with the
-    settings asked for.
+
+def train_and_score(
+    algorithms: Sequence[str], args: Args, steps: int, melodies: int, out: Path
+) -> tuple[dict[str, Training], dict[str, Scores]]:
+    """Train the tuners not yet finished in ``out`` (resumable), then :func:`score_model` every model.
+
+    With ``args.workers`` > 1 every job runs in one pool of that many processes (one per core): the
+    Note RNN's scoring and the training jobs are queued first, and each tuner's scoring as soon as it is
+    trained, so no core waits for the slowest job of a round. Finished tuners are reused after
+    :func:`~benchmarks.reuse.check_reused` finds them trained with the settings asked for.
 
     :raises SettingsError: a finished tuner was trained with other settings.
-    :return: algorithm -> its training (seconds read back for tuners finished by an earlier run).
+    :return: algorithm -> its training (seconds read back for tuners finished by an earlier run), and
+        model -> its scores, the Note RNN first.
     """
     (out / "models").mkdir(parents=True, exist_ok=True)
     done = {a: out / "models" / f"{a}.json" for a in algorithms}
@@ -222,25 +230,34 @@ def train_all(algorithms: Sequence[str], args: Args, steps: int, out: Path) -> d
         print(f"[reproduce] reusing {titles} from {out / 'models'} (not retrained; delete them to retrain)", flush=True)
     if todo:
         print(f"[reproduce] training {', '.join(todo)}: {steps:,} steps each, {args.workers} at a time", flush=True)
-    if len(todo) == 1 or args.workers == 1:
+    names = ["note_rnn", *algorithms]
+    also = f", the first {min(args.outside, melodies):,} measured from outside" if args.outside else ""
+    print(f"[reproduce] composing and scoring {melodies:,} melodies{also} per model: {', '.join(names)}", flush=True)
+    job = (str(out), melodies, args.seed, args.outside)
+    if args.workers == 1:
         for algorithm in todo:
             train_tuner(algorithm, args, steps, str(out))
-    elif todo:
+        scores = {name: score_model(name, *job) for name in names}
+    else:
         context = mp.get_context("spawn")
         counter = context.Value("q", 0)
         pool = ProcessPoolExecutor(args.workers, context, _init_worker, (counter, args.torch_threads))
         with pool, tqdm(total=steps * len(todo), unit="step", desc="training", smoothing=0.05) as bar:
-            jobs = [pool.submit(train_tuner, a, args, steps, str(out)) for a in todo]
-            while not all(j.done() for j in jobs):
-                time.sleep(0.5)
-                bar.update(counter.value - bar.n)
-            for job in jobs:
-                job.result()  # re-raises a worker's error (e.g. NaNLossError)
-            bar.update(counter.value - bar.n)
-    return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}
-
-
-Scores = tuple[Scored, dict[str, float], dict[str, list[float]], "Outside | None"]
+            try:
+                scoring = {n: pool.submit(score_model, n, *job) for n in names if n == "note_rnn" or n in reused}
+                training = {pool.submit(train_tuner, a, args, steps, str(out)): a for a in todo}
+                while training:
+                    finished, _ = wait(training, timeout=0.5, return_when=FIRST_COMPLETED)
+                    bar.update(counter.value - bar.n)
+                    for future in finished:
+                        algorithm = training.pop(future)
+                        future.result()  # re-raises a worker's error (e.g. NaNLossError)
+                        scoring[algorithm] = pool.submit(score_model, algorithm, *job)
+                scores = {name: scoring[name].result() for name in names}
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the running jobs finish (and save); the queued ones never start
+                raise
+    return {a: Training(json.loads(done[a].read_text())["seconds"], a in reused) for a in algorithms}, scores
 
 
 def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0) -> Scores:
@@ -262,20 +279,6 @@ def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0)
 
         measured = measure(scored.melodies[:outside], seed)
     return scored, summarise(scored), intervals, measured
-
-
-def score_all(names: Sequence[str], out: Path, melodies: int, args: Args) -> dict[str, Scores]:
-    """:func:`score_model` for every model, ``args.workers`` at a time in processes (one per core)."""
-    also = f", the first {min(args.outside, melodies):,} measured from outside" if args.outside else ""
-    for name in names:
-        print(f"[reproduce] composing and scoring {melodies:,} melodies{also}: {name}", flush=True)
-    job = (str(out), melodies, args.seed, args.outside)
-    if args.workers == 1 or len(names) == 1:
-        return {name: score_model(name, *job) for name in names}
-    context = mp.get_context("spawn")
-    with ProcessPoolExecutor(args.workers, context, _init_worker, (None, args.torch_threads)) as pool:
-        jobs = {name: pool.submit(score_model, name, *job) for name in names}
-        return {name: job.result() for name, job in jobs.items()}
 
 
 def _samples(name: str, scored: Scored, out: Path, count: int) -> list[Sample]:
@@ -349,14 +352,13 @@ def reproduce(args: Args, command: str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     wall = time.perf_counter()
     reward_rnn = load_default_note_rnn()
-    training = train_all(algorithms, args, steps, out)
+    training, scores = train_and_score(algorithms, args, steps, melodies, out)
     tuners = {a: RLTuner.load(out / "models" / f"{a}.zip") for a in algorithms}
     models: dict[str, Model] = {"note_rnn": reward_rnn, **tuners}
     rows = [r for a in algorithms for r in read_fig2_csv(out / "models" / f"{a}.fig2.csv")]
     write_fig2_csv(rows, out / "fig2.csv")
     plot_figure2(rows, out / "fig2.png")
 
-    scores = score_all(list(models), out, melodies, args)
     stats, intervals, samples, scored_all, measured = {}, {}, {}, {}, {}
     for name, (scored, model_stats, model_intervals, model_outside) in scores.items():
         scored_all[name], stats[name], intervals[name] = scored, model_stats, model_intervals

@@ -15,7 +15,7 @@ from benchmarks.evaluate import compose, log_prior, music_theory
 from benchmarks.outside.features import FEATURE_NAMES
 from benchmarks.reuse import SettingsError
 from benchmarks.sweep.outside import ReferenceSource
-from benchmarks.table1 import MODELS, Args, main, reproduce, score_all
+from benchmarks.table1 import MODELS, Args, main, reproduce, train_and_score
 from melody_env.note_rnn import NoteRNN
 from reward_rules import TABLE1_KEYS, music_theory_rewards
 from reward_rules.tokens import token_name
@@ -98,14 +98,26 @@ def test_scoring_in_worker_processes_gives_the_numbers_of_one_process(tmp_path: 
                 algorithms="q")  # fmt: skip
     reproduce(args, "test")
     names = ["note_rnn", "q"]
-    alone = score_all(names, tmp_path, 50, args)
-    pooled = score_all(names, tmp_path, 50, Args(**{**args.__dict__, "workers": 2}))  # spawn workers
+    alone = train_and_score(("q",), args, 64, 50, tmp_path)[1]  # q reused, not retrained
+    pooled = train_and_score(("q",), Args(**{**args.__dict__, "workers": 2}), 64, 50, tmp_path)[1]  # spawn workers
     assert list(pooled) == names
     for name in names:
         (a, a_stats, a_ci, a_out), (b, b_stats, b_ci, b_out) = alone[name], pooled[name]
         for field in ("primers", "melodies", "log_prior", "music_theory"):
             np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
         assert a_stats == b_stats and a_ci == b_ci and a_out is None and b_out is None
+
+
+def test_training_and_scoring_in_one_pool_give_the_numbers_of_one_process(tmp_path: Path) -> None:
+    """workers=2 queues the Note RNN's scoring and both trainings, then each tuner's scoring once it is trained."""
+    settings = dict(steps=128, melodies=16, eval_points=1, eval_melodies=2, samples=0, algorithms="q,g")
+    alone = reproduce(Args(out=str(tmp_path / "alone"), workers=1, **settings), "test")
+    pooled = reproduce(Args(out=str(tmp_path / "pooled"), workers=2, **settings), "test")
+    assert list(pooled["models"]) == ["note_rnn", "q", "g"] and pooled["reused_models"] == []
+    assert pooled["models"] == alone["models"] and pooled["intervals"] == alone["intervals"]
+    for name in ("note_rnn", "q", "g"):
+        a, b = (np.load(tmp_path / run / f"melodies_{name}.npz") for run in ("alone", "pooled"))
+        np.testing.assert_array_equal(a["melodies"], b["melodies"])
 
 
 def _tunes() -> np.ndarray:
