@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[dev]"
-	$(BIN)/python -c "from agents import native; native.main()"
+	$(BIN)/python -c "from agents.step import native; native.main()"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -4,7 +4,7 @@ See docs/spec.md §5-§7. :class:`Population` trains K tuners in lock-step.
 """
 
 from agents.algorithms import GTuner, PsiTuner, QTuner, RLOnlyTuner
-from agents.kl_ppo import KLPPO
+from agents.kl.ppo import KLPPO
 from agents.policies import ALGORITHMS
 from agents.population import Population
 from agents.training_state import NaNLossError

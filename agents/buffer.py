@@ -2,7 +2,7 @@
 
 A transition is (previous note x, Q-network state (h, c) before consuming x, action a taken, the two
 parts of the reward — log p(a|s) and rMT(a, s) — kept apart, done, and for G-learning log p(·|s')).
-The reward is rebuilt from its parts when a batch is used (:func:`agents.targets.td_reward`), so a c
+The reward is rebuilt from its parts when a batch is used (:func:`agents.step.targets.td_reward`), so a c
 that moves during training (``c="auto"``) applies to old transitions too. A gradient step replays one
 LSTM step from the stored state (no backpropagation through time); the next state s' = (a, LSTM state
 after consuming x) is recomputed by that step. Storage is preallocated torch tensors; sampling draws

@@ -13,8 +13,8 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from agents import native
-from agents.stacked import Layout, bind, flatten, ordered_parameters
+from agents.step import native
+from agents.step.stacked import Layout, bind, flatten, ordered_parameters
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig, lstm_head_step
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
@@ -71,7 +71,7 @@ class TunerNetworks(nn.Module):
         self.q_net = copy.deepcopy(note_rnn).train()
         self.target_net = copy.deepcopy(note_rnn).eval().requires_grad_(False)
         self.reward_rnn = copy.deepcopy(note_rnn).eval().requires_grad_(False)
-        self.q_net.requires_grad_(False)  # gradients are written by hand (agents.update), never by autograd
+        self.q_net.requires_grad_(False)  # gradients are written by hand (agents.step.update), never by autograd
         self.layout = Layout.of(self.q_net)
         self.bind(flatten(self.q_net), flatten(self.target_net))
 

@@ -4,7 +4,7 @@ A :class:`Population` takes K ordinary :class:`~agents.tuner.RLTuner` objects of
 different seeds, c values, algorithms or exploration — each with its own env, replay and random
 generator, and trains them together: every vector step runs one batched forward pass of the K Q
 networks, then each member acts on its own env; every gradient step is one
-:func:`agents.update.gradient_step` over the K members. The members' weights, target networks and
+:func:`agents.step.update.gradient_step` over the K members. The members' weights, target networks and
 Adam moments are rows of shared ``(K, P)`` tensors, and every operation acts on each row alone, so
 each member is the run it would be alone with its seed (tested against solo runs).
 ``RLTuner.learn`` is a population of one.
@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from agents import native
-from agents.stacked import stacked_values
+from agents.step import native
+from agents.step.stacked import stacked_values
+from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from agents.training_state import GoodState
-from agents.update import AdamState, Stack, StepSettings, gradient_step
 from melody_env.threads import torch_threads
 
 # Hyperparameters the lock-step needs equal across members (one gradient-step schedule, one Adam call).

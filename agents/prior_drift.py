@@ -24,7 +24,7 @@ Before each gradient step, :meth:`PriorDrift.step` does three things:
 - it takes the loss's gradient with respect to (W, b) alone (autograd, θ and θ⁻ as they are before the
   step), clips it (``clip`` and ``max_grad_norm``, as for θ) and applies an Adam step of its own at the
   tuner's learning rate;
-- it hands :func:`agents.update.gradient_step` the batch with the log p it used.
+- it hands :func:`agents.step.update.gradient_step` the batch with the log p it used.
 
 θ and the prior are thus updated from one forward pass, as in the original's single optimiser. The prior's
 Adam moments are not saved; a reloaded tuner restarts them. A tuner with a drifted prior no longer matches
@@ -37,8 +37,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from agents.stacked import head, lstm_step, one_hot
-from agents.update import Stack, StepSettings, td_targets
+from agents.step.stacked import head, lstm_step, one_hot
+from agents.step.update import Stack, StepSettings, td_targets
 from melody_env.note_rnn import NoteRNN
 
 
@@ -56,7 +56,7 @@ def prior_loss(stack: Stack, settings: StepSettings, batch: tuple[Tensor, ...], 
     """G's TD loss ``mean (G(s, a; θ) − y)²`` over the ``(K, B)`` batch. Only ``next_log_prior`` carries gradient.
 
     :param stack: the agents' weights θ and target network θ⁻ (not modified).
-    :param batch: :func:`agents.update.gradient_step`'s batch. Its last field (h′) is not read here.
+    :param batch: :func:`agents.step.update.gradient_step`'s batch. Its last field (h′) is not read here.
     :param next_log_prior: ``(K, B, A)`` log p(·|s′) that enters the target (Eq. 13).
     """
     note, h0, c0, action, log_prior, music_theory, done, _ = batch
@@ -93,7 +93,7 @@ class PriorDrift:
 
         :param stack: one agent's θ and θ⁻ (``K = 1``), before their gradient step.
         :param settings: the step's settings (γ, c, learning rate, clip, bootstrap_last_note).
-        :param batch: :func:`agents.update.gradient_step`'s batch, with h′ ``(1, B, H)`` as its last field.
+        :param batch: :func:`agents.step.update.gradient_step`'s batch, with h′ ``(1, B, H)`` as its last field.
         """
         next_h = batch[-1]
         with torch.enable_grad():

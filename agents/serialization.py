@@ -20,8 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from agents.kl_control import AdaptiveC
-from agents.stacked import PARAMETER_NAMES
+from agents.kl.control import AdaptiveC
+from agents.step.stacked import PARAMETER_NAMES
 from melody_env.atomic import atomic_write
 from melody_env.checkpoint import CheckpointError
 

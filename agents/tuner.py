@@ -11,7 +11,7 @@ Acting on N melodies at once: the Q network steps on (previous note, its LSTM st
 logits (Q, Ψ or G + log p) pick the notes through ε-greedy or Boltzmann exploration, the env returns
 rewards, and N transitions enter the replay. Gradient steps keep the paper's ratio: one batch of 32
 per 5 environment steps, i.e. N/5 per vector step. Each gradient step regresses the value of the
-action taken onto its target (:mod:`agents.targets`, Eq. 4, 11, 13) and then soft-updates the target
+action taken onto its target (:mod:`agents.step.targets`, Eq. 4, 11, 13) and then soft-updates the target
 network (η = 0.01).
 """
 
@@ -45,7 +45,7 @@ from agents.exploration import (
     make_exploration,
 )
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from agents.kl_control import AdaptiveC, make_c_controller
+from agents.kl.control import AdaptiveC, make_c_controller
 from agents.policies import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
 from agents.prior_drift import make_prior_drift
 from agents.sb3_policy import (
@@ -56,8 +56,8 @@ from agents.sb3_policy import (
     load_parameters,
 )
 from agents.serialization import agent_state, load_agent, restore_agent_state, save_agent
+from agents.step.update import CLIP_MODES, AdamState
 from agents.training_state import NaNLossError
-from agents.update import CLIP_MODES, AdamState
 from agents.vec_env import (
     DEFAULT_N_ENVS,
     algorithm_reward,
@@ -134,7 +134,7 @@ class RLTuner:
     :param c: the weight of the rules in the reward the tuner learns from (Eq. 3: ``log p + rMT / c``):
         ``None`` takes the env's ``c`` (docs/spec.md §6: 0.5); a number fixes it; ``"auto"`` starts from the
         env's and moves it so that the policy's KL to the prior per note tracks ``target_kl``
-        (:class:`agents.kl_control.AdaptiveC`). The replay keeps log p and rMT apart, so every batch uses
+        (:class:`agents.kl.control.AdaptiveC`). The replay keeps log p and rMT apart, so every batch uses
         the current c. The env's own reward is not used.
     :param target_kl: the KL per note (nats) that ``c="auto"`` tracks.
     :param clip: ``"global"`` clips the gradient by its norm over all parameters; ``"per_tensor"`` clips each

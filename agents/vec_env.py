@@ -26,7 +26,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper
 
 from agents.policies import check_algorithm
-from agents.targets import REWARD_MODE, td_reward
+from agents.step.targets import REWARD_MODE, td_reward
 from melody_env.batch import MelodyBatch
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN
@@ -40,7 +40,7 @@ _GYM_MAKE_WRAPPERS = (gym.wrappers.PassiveEnvChecker, gym.wrappers.OrderEnforcin
 
 # ------------------------------------------------------------------------------------------ reward
 def algorithm_reward(algorithm: str, log_prior: np.ndarray, music_theory: np.ndarray, c: float) -> np.ndarray:
-    """The reward ``algorithm`` trains on (docs/spec.md §5), in numpy (:func:`agents.targets.td_reward`).
+    """The reward ``algorithm`` trains on (docs/spec.md §5), in numpy (:func:`agents.step.targets.td_reward`).
 
     Q and Ψ: ``log p(a|s) + rMT / c`` (Eq. 3); G and RL-only: ``rMT / c`` (G uses the prior in its target
     and policy instead).

@@ -26,7 +26,8 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 import melody_env  # noqa: F401 - registers MelodyCompose-v0
-from agents import RLTuner, native
+from agents import RLTuner
+from agents.step import native
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import compose_and_score, summarise
 from benchmarks.timing import command, machine, write_report
@@ -104,7 +105,7 @@ DQN_NAME = "SB3 DQN MultiInputPolicy"
 
 
 class PythonStep:
-    """A tuner whose ``learn`` runs the Python gradient step (:mod:`agents.update`), not the compiled one."""
+    """A tuner whose ``learn`` runs the Python gradient step (:mod:`agents.step.update`), not the compiled one."""
 
     def __init__(self, tuner: RLTuner) -> None:
         self.tuner = tuner
@@ -141,8 +142,8 @@ def gradient_step_times(k: int, repeats: int, batch: int = 32, steps: int = 13, 
 
     Each call runs ``steps`` steps (a vector step's worth at N = 64); best of ``repeats`` interleaved calls.
     """
-    from agents.stacked import Layout, flatten
-    from agents.update import AdamState, Stack, StepSettings, gradient_step
+    from agents.step.stacked import Layout, flatten
+    from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 
     note_rnn = load_default_note_rnn()
     layout = Layout.of(note_rnn)
@@ -166,9 +167,9 @@ def gradient_step_times(k: int, repeats: int, batch: int = 32, steps: int = 13, 
         for i in range(steps):
             gradient_step(stack, settings, [None if f is None else f[i] for f in fields])
 
-    calls = {"Python step (`agents.update`)": python}
+    calls = {"Python step (`agents.step.update`)": python}
     if native.available():
-        calls["compiled step (`agents.native`)"] = lambda: native.gradient_steps(stack, settings, fields)
+        calls["compiled step (`agents.step.native`)"] = lambda: native.gradient_steps(stack, settings, fields)
     best = dict.fromkeys(calls, float("inf"))
     for call in calls.values():
         call()  # warm-up

@@ -215,7 +215,7 @@ def agents_section(args: Args) -> tuple[list[str], float]:
         f"N = {args.agent_envs} melodies in parallel; {args.agent_steps:,} environment steps per agent, in "
         f"{args.repeats} interleaved chunks (the best chunk is reported), after a warm-up of 20 vector steps. "
         "All: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
-        "soft target update η = 0.01. RLTuner runs its gradient steps compiled (`agents.native`) unless "
+        "soft target update η = 0.01. RLTuner runs its gradient steps compiled (`agents.step.native`) unless "
         "`RL_TUNER_NATIVE=0`.",
         "",
         "| agent | env steps/s incl. gradient steps | 1,000,000 steps take |",

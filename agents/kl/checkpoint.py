@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from agents.kl_control import controller_from_state
+from agents.kl.control import controller_from_state
 from agents.serialization import load_agent
 from agents.vec_env import n_envs_for
 from melody_env.checkpoint import CheckpointError

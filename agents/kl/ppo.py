@@ -4,7 +4,7 @@ The on-policy counterpart of Ψ and G learning: the same objective, the paper's 
 ``E_π[Σ_t rMT/c − KL[π ‖ p]]``, solved by the methods RLHF uses to tune a pretrained sequence model
 against a frozen reference (Ziegler et al. 2019; TRL's PPO and RLOO trainers):
 
-- every note earns ``rMT/c + log p(a|s) − log π(a|s)`` (:func:`agents.kl_objectives.kl_penalised_reward`),
+- every note earns ``rMT/c + log p(a|s) − log π(a|s)`` (:func:`agents.kl.objectives.kl_penalised_reward`),
   with ``log p(a|s)`` and ``rMT`` read from the env's ``info`` (so any ``reward_mode`` of the env works,
   and the env's own reward is not used; c is the env's unless given);
 - ``algorithm="ppo"``: GAE(γ, λ) advantages from a value head, then PPO's clipped objective, per note;
@@ -12,10 +12,10 @@ against a frozen reference (Ziegler et al. 2019; TRL's PPO and RLOO trainers):
   the other k − 1 (leave-one-out), and TRL's clipped objective on the melody's probability ratio. With
   ``n_epochs=1`` and one minibatch this is plain REINFORCE with the leave-one-out baseline.
 
-The network (:class:`agents.kl_policy.KLActorCritic`) is a copy of the Note RNN; a rollout is whole
-melodies (:mod:`agents.kl_rollout`) and every minibatch runs the LSTM over each melody from its start.
+The network (:class:`agents.kl.policy.KLActorCritic`) is a copy of the Note RNN; a rollout is whole
+melodies (:mod:`agents.kl.rollout`) and every minibatch runs the LSTM over each melody from its start.
 ``c="auto"`` with ``target_kl`` moves c after every rollout so that the KL per note tracks the target
-(:class:`agents.kl_control.AdaptiveC`).
+(:class:`agents.kl.control.AdaptiveC`).
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from stable_baselines3.common.utils import configure_logger, safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from agents.kl_checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
-from agents.kl_control import make_c_controller
-from agents.kl_policy import KLActorCritic
-from agents.kl_rollout import collect_rollout, grouped_vector_env
-from agents.kl_training import GoodState, init_callback, train_on_rollout
+from agents.kl.checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
+from agents.kl.control import make_c_controller
+from agents.kl.policy import KLActorCritic
+from agents.kl.rollout import collect_rollout, grouped_vector_env
+from agents.kl.training import GoodState, init_callback, train_on_rollout
 from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
 from melody_env.batch import observation_space
@@ -59,7 +59,7 @@ class KLPPO:
     """Tune a pretrained Note RNN with KL-regularised policy gradient (paper Eq. 9), PPO or RLOO.
 
     :param policy: ``"NoteRNNPolicy"`` (or sb3-contrib's name ``"MultiInputLstmPolicy"``): the recurrent
-        actor-critic of :class:`agents.kl_policy.KLActorCritic`; SB3's positional first argument.
+        actor-critic of :class:`agents.kl.policy.KLActorCritic`; SB3's positional first argument.
     :param env: a ``MelodyCompose-v0`` env (``gym.make``: run as ``n_envs`` melodies with its settings), its
         Gymnasium vector env, an SB3 ``VecEnv`` of it, the id string (``n_envs`` melodies), or ``None``.
         Any ``reward_mode``: the env's reward is not used (an id string's env reports Eq. 3, which

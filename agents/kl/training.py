@@ -1,6 +1,6 @@
 """One KLPPO update from a rollout of whole melodies: rewards, advantages, clipped minibatch steps, c, logs.
 
-:func:`train_on_rollout` turns a :class:`~agents.kl_rollout.Rollout` into Eq. 9's per-note rewards at the
+:func:`train_on_rollout` turns a :class:`~agents.kl.rollout.Rollout` into Eq. 9's per-note rewards at the
 current c, into advantages (GAE for PPO, leave-one-out for RLOO), runs ``n_epochs`` passes of
 minibatches of whole melodies, then moves c (when adaptive) by the KL per note the rollout measured.
 :class:`GoodState` keeps the last state whose update was finite, for the NaN guard.
@@ -19,14 +19,14 @@ from torch import Tensor
 from torch.nn.utils import clip_grad_norm_
 
 from agents.callbacks import TuningStatsCallback
-from agents.kl_objectives import (
+from agents.kl.objectives import (
     approx_kl,
     clipped_surrogate_loss,
     gae_advantages,
     kl_penalised_reward,
     rloo_advantages,
 )
-from agents.kl_rollout import Rollout
+from agents.kl.rollout import Rollout
 from agents.training_state import NaNLossError
 
 STAT_KEYS = ("policy_gradient_loss", "value_loss", "entropy_loss", "approx_kl", "clip_fraction", "loss")

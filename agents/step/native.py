@@ -1,7 +1,7 @@
-"""The gradient step compiled: ``agents/csrc/gradient_steps.cpp``, built with torch's C++ extension tools.
+"""The gradient step compiled: ``agents/step/csrc/gradient_steps.cpp``, built with torch's C++ extension tools.
 
 :func:`gradient_steps` runs the S gradient steps owed after a vector step, for K agents, in one call.
-It gives the numbers of :func:`agents.update.gradient_step` to float rounding (tested), at about a third
+It gives the numbers of :func:`agents.step.update.gradient_step` to float rounding (tested), at about a third
 of its cost: the Python step is some sixty small tensor operations whose per-call overhead, not their
 arithmetic, set its cost.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from agents.update import CLIP_MODES, Stack, StepSettings
+from agents.step.update import CLIP_MODES, Stack, StepSettings
 
 SOURCE = Path(__file__).parent / "csrc" / "gradient_steps.cpp"
 ALGORITHM_CODES = {"q": 0, "psi": 1, "g": 2, "rl_only": 3}
@@ -96,7 +96,9 @@ def python_step() -> Iterator[None]:
 
 def _require() -> None:
     if not available():
-        raise RuntimeError("the compiled gradient step is not built (see the warning above); use agents.update instead")
+        raise RuntimeError(
+            "the compiled gradient step is not built (see the warning above); use agents.step.update instead"
+        )
 
 
 def enabled() -> bool:
@@ -106,7 +108,7 @@ def enabled() -> bool:
 
 @torch.no_grad()
 def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | None]) -> Tensor:
-    """S steps of :func:`agents.update.gradient_step` for K agents, one after the other, in one call.
+    """S steps of :func:`agents.step.update.gradient_step` for K agents, one after the other, in one call.
 
     :param stack: the agents' tensors, updated in place.
     :param fields: ``(note, h, c, action, log_prior, music_theory, done, next_log_prior)``, each with leading
@@ -152,8 +154,8 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
 
 @torch.no_grad()
 def step_values(theta: Tensor, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    """:func:`agents.stacked.stacked_values` of K networks ``theta (K, P)`` on ``notes (K, N)`` from ``h, c (K, N, H)``:
-    all values ``(K, N, A)`` and the new state."""
+    """:func:`agents.step.stacked.stacked_values` of K networks ``theta (K, P)`` on ``notes (K, N)`` from
+    ``h, c (K, N, H)``: all values ``(K, N, A)`` and the new state."""
     _require()
     values, h1, c1 = torch.ops.rl_tuner.step_values(
         theta.contiguous(), notes.contiguous(), h.contiguous(), c.contiguous(), h.shape[-1]

@@ -2,8 +2,8 @@
 
 One step regresses the value of the action taken, ``V(s, a) = W_o[a] · h' + b_o[a]`` after one LSTM step
 from the stored state (docs/spec.md §5: no backpropagation through time), onto its target (Eq. 4, 11,
-13 in :mod:`agents.targets`). For K agents the K regressions are independent and share every tensor
-operation: the parameters are rows of one ``(K, P)`` tensor (:mod:`agents.stacked`).
+13 in :mod:`agents.step.targets`). For K agents the K regressions are independent and share every tensor
+operation: the parameters are rows of one ``(K, P)`` tensor (:mod:`agents.step.stacked`).
 
 Why by hand: on a CPU the step is a few dozen small tensor operations, and their per-call overhead,
 not arithmetic, set its cost. The backward pass is written out (a dozen operations, the numbers of
@@ -12,7 +12,7 @@ norm of each agent's gradient; Adam is the kernel that ``torch.optim.Adam(fused=
 on the flat tensor directly (the optimiser's Python wrapper cost three times the update itself,
 measured); the target network moves by one ``lerp_``.
 
-Training runs this step compiled (:mod:`agents.native`, the same numbers to float rounding, tested)
+Training runs this step compiled (:mod:`agents.step.native`, the same numbers to float rounding, tested)
 where a C++ compiler is found; this module is its reference, and the fallback.
 
 Compatibility switches reproduce the original implementation where it differs (docs/spec.md §5-§6):
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from agents.stacked import Layout, head, lstm_step, one_hot, split
-from agents.targets import g_target, psi_target, q_target, td_reward
+from agents.step.stacked import Layout, head, lstm_step, one_hot, split
+from agents.step.targets import g_target, psi_target, q_target, td_reward
 from melody_env.note_rnn import tanh
 
 CLIP_MODES = ("global", "per_tensor")

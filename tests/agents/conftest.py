@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import melody_env  # noqa: F401 - registers MelodyCompose-v0
-from agents.targets import REWARD_MODE
+from agents.step.targets import REWARD_MODE
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 

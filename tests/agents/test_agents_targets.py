@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents.policies import kl_and_entropy, policy_logits
-from agents.targets import g_target, psi_target, q_target
+from agents.step.targets import g_target, psi_target, q_target
 
 LN2 = math.log(2.0)
 

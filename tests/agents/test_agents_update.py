@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from agents.stacked import Layout, flatten, split, stacked_values
-from agents.targets import g_target, psi_target, q_target, td_reward
-from agents.update import AdamState, Stack, StepSettings, gradient_step
+from agents.step.stacked import Layout, flatten, split, stacked_values
+from agents.step.targets import g_target, psi_target, q_target, td_reward
+from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 H, B = 12, 40  # more rows than classes: repeated notes and actions must accumulate
@@ -110,7 +110,7 @@ def test_stacked_agents_equal_each_agent_alone():
 
 def test_bootstrap_last_note_switch():
     """With done everywhere, the default target is r; the original's bootstraps r + γ max Q⁻(s')."""
-    from agents.update import td_targets
+    from agents.step.update import td_targets
 
     reward = torch.tensor([[1.0, -2.0]])
     next_values = torch.tensor([[[0.0, 3.0], [4.0, -1.0]]])

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from agents.kl_objectives import (
+from agents.kl.objectives import (
     approx_kl,
     clipped_surrogate_loss,
     gae_advantages,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.kl_policy import KLActorCritic
-from agents.kl_rollout import RolloutStorage, grouped_vector_env, share_primers
+from agents.kl.policy import KLActorCritic
+from agents.kl.rollout import RolloutStorage, grouped_vector_env, share_primers
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 
 

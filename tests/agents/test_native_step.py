@@ -1,4 +1,4 @@
-"""The compiled gradient steps (agents/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
+"""The compiled gradient steps (agents/step/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
 
 import os
 import time
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from agents import native
-from agents.stacked import Layout, flatten
-from agents.update import AdamState, Stack, StepSettings, gradient_step
+from agents.step import native
+from agents.step.stacked import Layout, flatten
+from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="no C++ compiler: the compiled step is not built")
@@ -145,7 +145,7 @@ def test_rl_tuner_native_0_turns_the_compiled_step_off(monkeypatch):
 
 def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_env):
     from agents import RLTuner
-    from agents.stacked import flatten
+    from agents.step.stacked import flatten
 
     calls = _count_calls(monkeypatch, "gradient_steps")
     weights, used = {}, {}
@@ -162,7 +162,7 @@ def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_e
 
 @pytest.mark.parametrize(("k", "n"), [(1, 50), (3, 50), (2, 300)])  # 300 rows: W_ih transposed first
 def test_step_values_match_the_python_forward(k, n):
-    from agents.stacked import stacked_values
+    from agents.step.stacked import stacked_values
 
     stack = _stack(k, seed=7)
     g = torch.Generator().manual_seed(7)

@@ -8,8 +8,8 @@ import torch
 from agents import RLTuner
 from agents.population import Population
 from agents.prior_drift import PriorDrift, drifting_log_prior, prior_loss
-from agents.stacked import Layout, flatten
-from agents.update import AdamState, Stack, StepSettings, gradient_step
+from agents.step.stacked import Layout, flatten
+from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from agents.vec_env import env_note_rnn
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 

@@ -1,4 +1,4 @@
-// S gradient steps of K RL Tuner agents in one call: the native form of agents/update.py's gradient_step.
+// S gradient steps of K RL Tuner agents in one call: the native form of agents/step/update.py's gradient_step.
 //
 // Same numbers as the Python step to float rounding (tests/agents/test_native_step.py): one LSTM step from
 // the stored state, the TD target of each agent's algorithm (Eq. 4, 11, 13; docs/spec.md §5), the
@@ -9,7 +9,7 @@
 // buffers allocated once per call; the gathers, scatters, elementwise products, the gradient norm, Adam
 // and the target update are plain loops, vectorised by the compiler.
 //
-// Parameters of one agent are a row of a (K, P) float32 tensor in the order of agents/stacked.py:
+// Parameters of one agent are a row of a (K, P) float32 tensor in the order of agents/step/stacked.py:
 // weight_ih (4H, A), weight_hh (4H, H), bias_ih (4H), bias_hh (4H), head.weight (A, H), head.bias (A).
 // PyTorch's gate order: input, forget, cell, output.
 
@@ -371,7 +371,7 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
 }
 
 // All values (K, N, A) after one LSTM step of K networks on the notes (K, N) from (h, c), and the new state:
-// agents/stacked.py's stacked_values, for choosing actions.
+// agents/step/stacked.py's stacked_values, for choosing actions.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at::Tensor notes, at::Tensor h,
                                                            at::Tensor c, int64_t hidden) {
   check_float(theta, "theta");
