@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.utils import configure_logger, safe_mean
+from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import VecEnv
+from torch import nn
 
 from agents.buffer import RecurrentReplayBuffer
-from agents.callbacks import TuningStatsCallback
 from agents.exploration import (
     Boltzmann,
     EpsilonGreedy,
@@ -44,10 +42,10 @@ from agents.exploration import (
     exploration_duration,
     make_exploration,
 )
-from agents.inference import Primer, compose, next_note_probabilities, predict_actions
 from agents.kl.control import AdaptiveC, make_c_controller
 from agents.policies import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
 from agents.prior_drift import make_prior_drift
+from agents.sb3_agent import SB3Agent
 from agents.sb3_policy import (
     RLTunerPolicy,
     check_device,
@@ -72,13 +70,12 @@ from agents.vec_env import (
 from melody_env.batch import observation_space
 from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig, load_default_note_rnn
-from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads, torch_threads
-from reward_rules.tokens import NUM_CLASSES
+from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 
 MaybeCallback = BaseCallback | list[BaseCallback] | Any | None
 
 
-class RLTuner:
+class RLTuner(SB3Agent):
     """Tune a pretrained Note RNN with reinforcement learning (paper §3).
 
     One env serves every algorithm: each takes the reward it needs from the env's ``info`` and ``c``
@@ -146,6 +143,7 @@ class RLTuner:
         the env's Reward RNN stays frozen. A tuner with this switch trains alone, not in a Population.
     """
 
+    LOG_NAME: ClassVar[str] = "RLTuner"
     ALGORITHM: ClassVar[str | None] = None
     """The algorithm a subclass fixes (:mod:`agents.algorithms`); ``None``: the first argument."""
 
@@ -256,25 +254,9 @@ class RLTuner:
         self._policy: RLTunerPolicy | None = None
 
     # --------------------------------------------------------------------------------- SB3 duck type
-    @property
-    def logger(self) -> Logger:
-        """SB3 logger (configured by ``learn`` unless set with :meth:`set_logger`)."""
-        if self._logger is None:
-            self._logger = configure_logger(self.verbose, self.tensorboard_log, "RLTuner", True)
-        return self._logger
-
-    def set_logger(self, logger: Logger) -> None:
-        """Use ``logger`` (e.g. ``stable_baselines3.common.logger.configure(path, ["stdout", "csv"])``)."""
-        self._logger = logger
-        self._custom_logger = True
-
-    def get_env(self) -> VecEnv | None:
-        """The training env as an SB3 ``VecEnv``."""
-        return self.env
-
-    def _threads(self) -> AbstractContextManager[None]:
-        """The block runs on ``torch_threads`` (see the class docs), the caller's setting restored after."""
-        return torch_threads(self.torch_threads)
+    def _composer(self) -> tuple[nn.Module, str]:
+        """The Q network; its values define the policy of the algorithm (Eq. 5, 12, 14)."""
+        return (self.networks, self.algorithm)
 
     def set_env(self, env: Any, force_reset: bool = True) -> None:
         """Train on ``env`` from now on (same forms as the constructor); the melodies in progress restart.
@@ -291,10 +273,6 @@ class RLTuner:
         self.melody_length = env_melody_length(venv)
         self._last_obs = None
 
-    def get_vec_normalize_env(self) -> None:
-        """Observations are never normalised (SB3 API)."""
-        return None
-
     @property
     def n_envs(self) -> int:
         """Melodies composed in parallel: the env's ``num_envs`` (without an env, what it would get)."""
@@ -308,11 +286,6 @@ class RLTuner:
         if self.env is not None:
             return self.env.observation_space
         return observation_space(self.networks.config.hidden_size, self.melody_length, 1)
-
-    @property
-    def action_space(self) -> spaces.Discrete:
-        """``Discrete(38)``: the next note class."""
-        return spaces.Discrete(NUM_CLASSES)
 
     @property
     def optimizer(self) -> AdamState:
@@ -431,18 +404,6 @@ class RLTuner:
         self._last_dump = self._episode_num
         return callback
 
-    def _init_callback(self, callback: MaybeCallback, progress_bar: bool) -> BaseCallback:
-        if isinstance(callback, list):
-            callback = CallbackList(callback)
-        if callback is not None and not isinstance(callback, BaseCallback):
-            callback = ConvertCallback(callback)
-        callbacks = [TuningStatsCallback(), *([callback] if callback is not None else [])]
-        if progress_bar:
-            callbacks.append(ProgressBarCallback())
-        callback = CallbackList(callbacks)
-        callback.init_callback(self)
-        return callback
-
     def _reset_env(self) -> None:
         self._last_obs = self.env.reset()
         n = self.env.num_envs
@@ -552,71 +513,7 @@ class RLTuner:
 
     def dump_logs(self) -> None:
         """Write the logger's values (SB3's off-policy keys plus ``rollout/exploration_rate``)."""
-        elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
-        logger = self.logger
-        logger.record("time/episodes", self._episode_num, exclude="tensorboard")
-        if self.ep_info_buffer:
-            logger.record("rollout/ep_rew_mean", safe_mean([ep["r"] for ep in self.ep_info_buffer]))
-            logger.record("rollout/ep_len_mean", safe_mean([ep["l"] for ep in self.ep_info_buffer]))
-        logger.record("rollout/exploration_rate", self.exploration_rate)
-        logger.record("time/fps", int((self.num_timesteps - self._num_timesteps_at_start) / elapsed))
-        logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
-        logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
-        logger.dump(step=self.num_timesteps)
-
-    # ------------------------------------------------------------------------------------ inference
-    def predict(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, np.ndarray] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """Actions for env observations, carrying the Q network's LSTM state like SB3's recurrent policies.
-
-        :param observation: ``MelodyCompose-v0`` observation (one env or a batch).
-        :param state: the second value returned by the previous call (``None`` at the start).
-        :param episode_start: True where a new melody starts (its LSTM state restarts from zeros).
-        :param deterministic: argmax of the policy; otherwise sample it (softmax of Q / Ψ / G + log p).
-        :return: ``(actions, state)``.
-        """
-        with self._threads():
-            return predict_actions(
-                self.networks, self.algorithm, observation, state, episode_start, deterministic, self._generator
-            )
-
-    def generate(
-        self,
-        n: int,
-        temperature: float | str = 1.0,
-        seed: int | None = None,
-        primer: Primer = None,
-        length: int | None = None,
-    ) -> np.ndarray:
-        """Compose ``n`` melodies at once (docs/spec.md §7): sample softmax(values / T) each step.
-
-        :param n: number of melodies.
-        :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.
-        :param seed: seeds the primers and draws (``None``: the agent's generator).
-        :param primer: notes fed first, not part of the melodies: a MIDI/ABC file (the melodies
-            continue in its key), a note or a sequence of notes priming every melody, ``(n, P)`` rows
-            (one per melody), or ``None`` for one random note onset each (:func:`agents.inference.compose`).
-        :param length: notes per melody (``None``: ``melody_length``, the length it was trained on).
-        :return: ``(n, length)`` int64 classes.
-        """
-        generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
-        length = self.melody_length if length is None else length
-        with self._threads():
-            return compose(self.networks, self.algorithm, n, length, temperature, generator, primer)
-
-    def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
-        """The policy's next-note distribution along ``melody`` (paper Figure 4).
-
-        :param melody: ``(T,)`` classes. :param primer: the note fed before the melody.
-        :return: ``(T, 38)``; row t is π(·|primer, melody[:t]).
-        """
-        with self._threads():
-            return next_note_probabilities(self.networks, self.algorithm, melody, primer)
+        self._dump({"time/episodes": self._episode_num}, {"rollout/exploration_rate": self.exploration_rate})
 
     # ------------------------------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> Path:

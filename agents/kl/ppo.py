@@ -21,32 +21,30 @@ melodies (:mod:`agents.kl.rollout`) and every minibatch runs the LSTM over each 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import deque
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.utils import configure_logger, safe_mean
+from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import VecEnv
+from torch import nn
 
-from agents.inference import Primer, compose, next_note_probabilities, predict_actions
 from agents.kl.checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
 from agents.kl.control import make_c_controller
 from agents.kl.policy import KLActorCritic
 from agents.kl.rollout import collect_rollout, grouped_vector_env
-from agents.kl.training import GoodState, init_callback, train_on_rollout
+from agents.kl.training import GoodState, train_on_rollout
+from agents.sb3_agent import SB3Agent
 from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
 from melody_env.batch import observation_space
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads, torch_threads
-from reward_rules.tokens import NUM_CLASSES
+from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 
 KL_ALGORITHMS = ("ppo", "rloo")
 POLICIES = ("NoteRNNPolicy", "MultiInputLstmPolicy")  # one network; the second is sb3-contrib's name for it
@@ -55,7 +53,7 @@ _AS_Q = "q"  # agents.inference samples softmax(values) for "q": our "values" ar
 _ENV_REWARD = "q"  # an id string's env is built with Q's reward, Eq. 3 (KLPPO itself reads info)
 
 
-class KLPPO:
+class KLPPO(SB3Agent):
     """Tune a pretrained Note RNN with KL-regularised policy gradient (paper Eq. 9), PPO or RLOO.
 
     :param policy: ``"NoteRNNPolicy"`` (or sb3-contrib's name ``"MultiInputLstmPolicy"``): the recurrent
@@ -93,6 +91,8 @@ class KLPPO:
     :param torch_threads: torch threads inside the agent's calls (``None``: torch's global setting).
     :param melody_length: notes per melody when ``env`` is ``None`` (an env sets its own).
     """
+
+    LOG_NAME: ClassVar[str] = "KLPPO"
 
     def __init__(
         self,
@@ -190,21 +190,14 @@ class KLPPO:
             self._good_state = GoodState(self)  # copies of the weights
 
     # --------------------------------------------------------------------------------- SB3 duck type
+    def _composer(self) -> tuple[nn.Module, str]:
+        """The actor, whose logits are the policy's (sampled as Q's values are)."""
+        return (self.policy, _AS_Q)
+
     @property
     def c(self) -> float:
         """The current c (fixed, or where ``c="auto"`` has moved it)."""
         return self.c_controller.c
-
-    @property
-    def logger(self) -> Logger:
-        """SB3 logger (configured by ``learn`` unless set with :meth:`set_logger`)."""
-        if self._logger is None:
-            self._logger = configure_logger(self.verbose, self.tensorboard_log, "KLPPO", True)
-        return self._logger
-
-    def set_logger(self, logger: Logger) -> None:
-        """Use ``logger`` (e.g. ``stable_baselines3.common.logger.configure(path, ["stdout", "csv"])``)."""
-        self._logger, self._custom_logger = logger, True
 
     @property
     def observation_space(self) -> spaces.Dict:
@@ -213,27 +206,10 @@ class KLPPO:
             return self.env.observation_space
         return observation_space(self.policy.config.hidden_size, self.melody_length)
 
-    @property
-    def action_space(self) -> spaces.Discrete:
-        """``Discrete(38)``."""
-        return spaces.Discrete(NUM_CLASSES)
-
-    def get_env(self) -> VecEnv | None:
-        """The training env as an SB3 ``VecEnv``."""
-        return self.env
-
-    def _threads(self) -> AbstractContextManager[None]:
-        """The block runs on ``torch_threads``, the caller's setting restored after."""
-        return torch_threads(self.torch_threads)
-
     def set_env(self, env: Any) -> None:
         """Train on ``env`` from now on (same forms as the constructor, same melody length); melodies restart."""
         with self._threads():
             self._set_env(env, n_envs_for(env, self.n_envs), None, self.policy.prior)
-
-    def get_vec_normalize_env(self) -> None:
-        """Observations are never normalised (SB3 API)."""
-        return None
 
     def _set_env(
         self, env: Any, n_envs: int | None, env_kwargs: dict[str, Any] | None, prior: NoteRNN | None = None
@@ -287,7 +263,7 @@ class KLPPO:
                 self._last_obs = self.env.reset()
             if not self._custom_logger:
                 self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
-            callback = init_callback(self, callback, progress_bar)
+            callback = self._init_callback(callback, progress_bar)
             callback.on_training_start(locals(), globals())
             iteration = 0
             while self.num_timesteps < total_timesteps:
@@ -303,64 +279,7 @@ class KLPPO:
 
     def dump_logs(self, iteration: int = 0) -> None:
         """Write the logger's values (SB3's on-policy keys; ``rollout/ep_rew_mean`` is Eq. 9's return)."""
-        elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
-        logger = self.logger
-        logger.record("time/iterations", iteration, exclude="tensorboard")
-        if self.ep_info_buffer:
-            logger.record("rollout/ep_rew_mean", safe_mean([ep["r"] for ep in self.ep_info_buffer]))
-            logger.record("rollout/ep_len_mean", safe_mean([ep["l"] for ep in self.ep_info_buffer]))
-        logger.record("time/fps", int((self.num_timesteps - self._num_timesteps_at_start) / elapsed))
-        logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
-        logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
-        logger.dump(step=self.num_timesteps)
-
-    # ------------------------------------------------------------------------------------ inference
-    def predict(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, np.ndarray] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """Actions for env observations, carrying the actor's LSTM state like SB3's recurrent policies.
-
-        :param observation: ``MelodyCompose-v0`` observation (one env or a batch).
-        :param state: the second value returned by the previous call (``None`` at the start).
-        :param episode_start: True where a new melody starts (its LSTM state restarts from zeros).
-        :param deterministic: argmax of the policy; otherwise sample it.
-        :return: ``(actions, state)``.
-        """
-        with self._threads():
-            return predict_actions(
-                self.policy, _AS_Q, observation, state, episode_start, deterministic, self._generator
-            )
-
-    def generate(
-        self,
-        n: int,
-        temperature: float | str = 1.0,
-        seed: int | None = None,
-        primer: Primer = None,
-        length: int | None = None,
-    ) -> np.ndarray:
-        """Compose ``n`` melodies at once from the policy (as :meth:`agents.RLTuner.generate`).
-
-        :param n: number of melodies. :param temperature: softmax temperature; ``0`` or ``"greedy"``: argmax.
-        :param seed: seeds the primers and draws (``None``: the agent's generator).
-        :param primer: notes fed first, not part of the melodies (as :func:`agents.inference.compose` takes
-            them: a file, a note or sequence for every melody, ``(n, P)`` rows); ``None``: a random onset each.
-        :param length: notes per melody (``None``: the length it was trained on).
-        :return: ``(n, length)`` int64 classes.
-        """
-        generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
-        length = self.melody_length if length is None else length
-        with self._threads():
-            return compose(self.policy, _AS_Q, n, length, temperature, generator, primer)
-
-    def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
-        """π(·|s_t) along ``melody`` (paper Figure 4): row t given the primer and ``melody[:t]``, ``(T, 38)``."""
-        with self._threads():
-            return next_note_probabilities(self.policy, _AS_Q, melody, primer)
+        self._dump({"time/iterations": iteration}, {})
 
     # ------------------------------------------------------------------------------------ save/load
     def get_parameters(self) -> dict[str, dict]:

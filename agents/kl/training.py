@@ -13,12 +13,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
 from stable_baselines3.common.utils import explained_variance
 from torch import Tensor
 from torch.nn.utils import clip_grad_norm_
 
-from agents.callbacks import TuningStatsCallback
 from agents.kl.objectives import (
     approx_kl,
     clipped_surrogate_loss,
@@ -52,20 +50,6 @@ class GoodState:
         """Put the last good state back."""
         self._agent.policy.load_state_dict(self._policy)
         self._agent.optimizer.load_state_dict(self._optimizer)
-
-
-def init_callback(agent: Any, callback: Any, progress_bar: bool) -> BaseCallback:
-    """The user's callback(s) as SB3 runs them, after :class:`~agents.callbacks.TuningStatsCallback`."""
-    if isinstance(callback, list):
-        callback = CallbackList(callback)
-    if callback is not None and not isinstance(callback, BaseCallback):
-        callback = ConvertCallback(callback)
-    callbacks = [TuningStatsCallback(), *([callback] if callback is not None else [])]
-    if progress_bar:
-        callbacks.append(ProgressBarCallback())
-    callback = CallbackList(callbacks)
-    callback.init_callback(agent)
-    return callback
 
 
 def train_on_rollout(agent: Any, rollout: Rollout) -> None:
@@ -156,4 +140,4 @@ def _on_nan(agent: Any, loss: float, norms: list[float]) -> None:
     )
 
 
-__all__ = ["STAT_KEYS", "GoodState", "init_callback", "train_on_rollout"]
+__all__ = ["STAT_KEYS", "GoodState", "train_on_rollout"]
