@@ -103,3 +103,20 @@ def test_sb3_trains(rnn, algo, vectorized):
     assert len(returns) >= 20 and np.isfinite(returns).all()
     action, _ = model.predict(env.reset(), deterministic=True)
     assert action.shape == (env.num_envs,) and ((action >= 0) & (action < 38)).all()
+
+
+def test_info_rows_drop_the_masked_entries():
+    """Gymnasium's dict of arrays as SB3's rows: a ``_key`` mask False leaves the key out of that row only."""
+    from melody_env.sb3_vec_env import _rows
+
+    info = {
+        "log_prior": np.array([-1.0, -2.0, -3.0]),
+        "_log_prior": np.array([True, False, True]),
+        "prior_log_probs": np.arange(6.0).reshape(3, 2),
+        "_prior_log_probs": np.ones(3, dtype=bool),
+    }
+    rows = _rows(info, 3)
+    both = ["log_prior", "prior_log_probs"]
+    assert [sorted(row) for row in rows] == [both, ["prior_log_probs"], both]
+    assert rows[2]["log_prior"] == -3.0 and list(rows[1]["prior_log_probs"]) == [2.0, 3.0]
+    assert _rows({}, 2) == [{}, {}]
