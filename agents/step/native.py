@@ -14,6 +14,7 @@ so once in a warning. ``RL_TUNER_NATIVE=0`` turns the compiled step off.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -41,14 +42,27 @@ def _build() -> None:
     from torch.utils import cpp_extension
 
     os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
-    _remove_stale_lock(Path(cpp_extension._get_build_directory("rl_tuner_native", verbose=False)) / "lock")
+    folder = build_directory()
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_lock(folder / "lock")
     cpp_extension.load(
         name="rl_tuner_native",
         sources=[str(SOURCE)],
         extra_cflags=["-O3", "-fno-math-errno"],  # -fno-math-errno: sqrt vectorises (errno is never read)
+        build_directory=str(folder),
         is_python_module=False,
         verbose=False,
     )
+
+
+def build_directory() -> Path:
+    """Where the library is built: under ``$TORCH_EXTENSIONS_DIR`` (or torch's default extension root), one
+    folder per Python and torch version."""
+    from torch.utils import cpp_extension
+
+    root = os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root()
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return Path(root) / f"rl_tuner_native_{python}_torch{torch.__version__}"
 
 
 def _remove_stale_lock(lock: Path) -> None:
@@ -173,4 +187,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "enabled", "gradient_steps", "python_step", "step_values"]
+__all__ = ["available", "build_directory", "enabled", "gradient_steps", "python_step", "step_values"]

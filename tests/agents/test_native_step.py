@@ -200,3 +200,10 @@ def test_a_tuner_composes_the_same_melodies_with_either_forward(monkeypatch):
     assert not calls
     np.testing.assert_array_equal(tuner.generate(200, seed=5), python)
     assert len(calls) == 32  # one compiled step per note
+
+
+def test_the_build_directory_follows_torch_extensions_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    folder = native.build_directory()
+    assert folder.parent == tmp_path and folder.name.startswith("rl_tuner_native_py")
+    assert torch.__version__ in folder.name
