@@ -24,7 +24,6 @@ from typing import Any
 import torch
 
 from agents.step import native
-from agents.step.stacked import stacked_values
 from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from agents.training_state import GoodState
 from melody_env.threads import torch_threads
@@ -127,10 +126,7 @@ class Population:
                 notes = torch.stack([t._notes() for t in tuners])  # (K, N)
                 h = torch.stack([t._state[0] for t in tuners])
                 c = torch.stack([t._state[1] for t in tuners])
-                if native.enabled():
-                    values, (h1, c1) = native.step_values(stack.theta, notes, h, c)  # (K, N, A)
-                else:
-                    values, (h1, c1) = stacked_values(stack.params, notes, h, c)
+                values, (h1, c1) = native.values(stack.theta, stack.params, notes, h, c)  # (K, N, A)
                 keep_going = [
                     t._act(values[k], (h1[k], c1[k]), hooks[k]) for k, t in enumerate(tuners)
                 ]  # every member steps, even after one asks to stop: lock-step

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from agents.step.stacked import stacked_values
 from agents.step.update import CLIP_MODES, Stack, StepSettings
 
 SOURCE = Path(__file__).parent / "csrc" / "gradient_steps.cpp"
@@ -177,6 +178,17 @@ def step_values(theta: Tensor, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Ten
     return values, (h1, c1)
 
 
+def values(
+    theta: Tensor, params: list[Tensor], notes: Tensor, h: Tensor, c: Tensor
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """One LSTM step of K networks ``theta (K, P)`` (``params``: its views, :func:`agents.step.stacked.split`)
+    on ``notes (K, N)``: all values ``(K, N, A)`` and the new state; compiled when :func:`enabled`, else
+    :func:`agents.step.stacked.stacked_values` (the same numbers to float rounding)."""
+    if enabled():
+        return step_values(theta, notes, h, c)
+    return stacked_values(params, notes, h, c)
+
+
 def main() -> int:
     """Build the library now (``make`` runs this at install); print where it stands."""
     start = time.perf_counter()
@@ -187,4 +199,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "build_directory", "enabled", "gradient_steps", "python_step", "step_values"]
+__all__ = ["available", "build_directory", "enabled", "gradient_steps", "python_step", "step_values", "values"]
