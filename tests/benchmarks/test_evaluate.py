@@ -4,15 +4,12 @@ processes change nothing (in a child Python with a timeout, so a hang fails)."""
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 import torch
 
 import benchmarks.evaluate as evaluate
 from agents import RLTuner
-from agents.step import native
 from benchmarks.evaluate import Scored, compose, compose_and_score, compose_chunk, log_prior, summarise, worker_count
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import Key, score_melodies
@@ -32,15 +29,12 @@ def lstm_log_prior(rnn: NoteRNN, primers: np.ndarray, melodies: np.ndarray) -> n
     return torch.log_softmax(logits, -1).gather(2, notes[..., None])[..., 0].numpy()
 
 
-@pytest.mark.parametrize("step", ["compiled", "python"])
-def test_log_prior_matches_the_lstm_forward_pass(reward_rnn, step) -> None:
+def test_log_prior_matches_the_lstm_forward_pass(reward_rnn) -> None:
     rng = np.random.default_rng(0)
     primers, melodies = rng.integers(2, 38, 700), rng.integers(0, 38, (700, 32))
     expected = lstm_log_prior(reward_rnn, primers, melodies)
-    with native.python_step() if step == "python" else contextlib.nullcontext():
-        for batch in (512, 300, 1000):  # blocks that do and do not divide the melodies
-            got = log_prior(reward_rnn, primers, melodies, batch)
-            np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-6)
+    for batch in (512, 300, 1000):  # blocks that do and do not divide the melodies
+        np.testing.assert_allclose(log_prior(reward_rnn, primers, melodies, batch), expected, atol=1e-5, rtol=1e-6)
 
 
 @pytest.mark.parametrize("composer", ["note_rnn", "g"])
@@ -113,7 +107,6 @@ import numpy as np
 import torch
 
 from agents import RLTuner
-from agents.step import native
 from benchmarks.evaluate import compose_and_score
 from melody_env.note_rnn import load_default_note_rnn
 
