@@ -164,6 +164,7 @@ _FORWARDED = {
     "sweep": ("benchmarks.sweep.cli", "train and score across seeds on Ray Tune: mean, IQM, intervals over seeds"),
     "compare": ("benchmarks.compare", "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds"),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
+    "study": ("listening_study.cli", "a blind listening study as the paper's Figure 3: serve, export, report"),
 }
 
 
