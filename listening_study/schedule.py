@@ -6,8 +6,9 @@ be replayed from its recorded seed (docs/spec.md, "The listening study"):
 - the model pairs come from one study-wide stream made of rounds, each round every model pair once in an
   order drawn from the seed; listener ``k`` takes the stream's slots ``k·n … k·n + n − 1``, so over the whole
   study every model pair is asked equally often (counts differ by at most one);
-- each model's melodies are used in turn, cycle after cycle (each cycle in its own drawn order), so within a
-  model no melody is used more than once more than any other;
+- each model's melodies are used in turn, cycle after cycle in one drawn order, so within a model no melody
+  is used more than once more than any other, and a listener hears a melody twice only when its model comes
+  up more often than it has melodies;
 - the listener's pairs are shuffled, each pair's sides A and B drawn, and the attention checks put at drawn
   positions (never the first), all from the seed and the listener's number.
 """
@@ -99,10 +100,10 @@ def pair_stream(design: Design, stop: int) -> list[tuple[str, str]]:
 
 
 def _melody(design: Design, model: str, use: int) -> int:
-    """The melody index of ``model``'s ``use``-th use: cycle ``use // count``, in that cycle's drawn order."""
+    """The melody index of ``model``'s ``use``-th use: its melodies in one drawn order, cycle after cycle (so any
+    ``count`` consecutive uses are different melodies)."""
     count = design.melodies[model]
-    cycle = _rng(design.seed, _CYCLE, design.models.index(model), use // count).permutation(count)
-    return int(cycle[use % count])
+    return int(_rng(design.seed, _CYCLE, design.models.index(model)).permutation(count)[use % count])
 
 
 def listener_schedule(design: Design, listener: int) -> list[Slot]:
