@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,15 @@ from listening_study.server import Background
 
 MODELS = ("note_rnn", "q", "psi", "g")
 FAST_QPM = 1200.0  # 32 sixteenths in 0.4 s, so a browser plays a pair in under a second
-MODEL_WORDS = r"note_rnn|note rnn|\bpsi\b|Ψ|rl_only|\bq\b|\bg\b|tuner|model"
-"""What a listener's page must never show (case-insensitive): a model's name or that models are compared."""
+MODEL_WORDS = r"note_rnn|note rnn|psi|Ψ|rl_only|rl only|\bq\b|\bg\b|tuner|model"
+"""What a listener's page must never hold (case-insensitive): a model's name or that models are compared."""
+
+
+def shows_a_model(page: str) -> str | None:
+    """The first model word in a page's source, its opaque audio addresses set aside (None: there is none)."""
+    page = re.sub(r"/audio/[A-Za-z0-9_-]+\.wav", "/audio/ID.wav", page)
+    found = re.search(MODEL_WORDS, page, re.I)
+    return None if found is None else page[max(0, found.start() - 40) : found.end() + 40]
 
 
 def write_results(folder: Path, models=MODELS, melodies: int = 12, length: int = 32, seed: int = 0) -> Path:
