@@ -15,15 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from listening_study import db
+from listening_study.oneline import OneLineParser
 from listening_study.schedule import CHECK_KINDS
 from listening_study.server import DEFAULT_HOST, DEFAULT_PORT
 
 PROG = "rl-tuner study"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def find_study(path: str | Path) -> Path:
@@ -69,8 +65,8 @@ def _design_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``rl-tuner study``."""
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     serve = sub.add_parser("serve", help="serve the study to listeners (creates it on first use)")
     _design_flags(serve)
     serve.add_argument(
@@ -93,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _design_flags(simulate)
     simulate.add_argument("--listeners", type=_positive, default=24, help="simulated listeners (default: 24)")
+    sub.add_parser("load", help="the load benchmark: simulated listeners at once against a server process",
+                   add_help=False)  # fmt: skip
     return parser
 
 
@@ -189,10 +187,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     :param argv: the arguments after ``study`` (None: ``sys.argv[1:]``).
     """
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["load"]:
+        from listening_study import load
+
+        return _guarded("load", lambda: load.main(argv[1:]))
+    args = build_parser().parse_args(argv)
     commands = {"serve": _serve, "export": _export, "report": _report, "simulate": _simulate}
+    return _guarded(args.command, lambda: commands[args.command](args))
+
+
+def _guarded(command: str, run) -> int:
+    """Run a subcommand; its mistakes print one line and return 2."""
     try:
-        return commands[args.command](args)
+        return int(run() or 0)
     except KeyboardInterrupt:
         return 130
     except (ValueError, OSError, RuntimeError) as err:
@@ -202,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{err.strerror}: {err.filename}"
         else:
             message = " ".join(str(err).split())
-        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+        print(f"{PROG} {command}: error: {message}", file=sys.stderr)
         return 2
 
 
