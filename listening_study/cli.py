@@ -1,5 +1,6 @@
-"""``rl-tuner study``: serve a blind listening study, export its ratings, report on them (docs/spec.md,
-"The listening study"). Also ``python -m listening_study``.
+"""``rl-tuner study``: serve a blind listening study, export its ratings, report on them (docs/spec.md §10).
+
+Also ``python -m listening_study``.
 
 Mistakes print one line, ``rl-tuner study: error: <the problem and the fix>``, and exit with code 2.
 """
@@ -65,7 +66,7 @@ def _design_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``rl-tuner study``."""
-    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog=PROG, description="Serve a blind listening study, export its ratings, report on them.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     serve = sub.add_parser("serve", help="serve the study to listeners (creates it on first use)")
     _design_flags(serve)

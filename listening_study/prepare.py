@@ -167,7 +167,7 @@ def build(
     if all(t is None for m in names for t, _ in chosen[m]):
         with wave.open(str(chosen[names[0]][0][1]), "rb") as w:
             seconds = w.getnframes() / w.getframerate()
-    meta = {"qpm": qpm, "points": points, "source": str(Path(source).resolve()), "melody_seconds": seconds}
+    meta = {"qpm": qpm, "points": points, "source": str(Path(source)), "melody_seconds": seconds}
     building = f".{db.DB_NAME}.building"
     (out / building).unlink(missing_ok=True)
     con = db.connect(out, building)

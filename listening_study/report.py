@@ -28,7 +28,7 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _figure(path: Path, models, wins, trials, sd, theta, low, high) -> None:
+def _figure(path: Path, models, wins, trials, sd, theta, low, high, simulated: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,17 +38,17 @@ def _figure(path: Path, models, wins, trials, sd, theta, low, high) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     x = np.arange(len(models))
     left.bar(x, wins, yerr=sd, capsize=6, color="#4c72b0")
-    left.set_xticks(x, names)
+    left.set_xticks(x, [f"{name}\n(of {n})" for name, n in zip(names, trials, strict=True)])
     left.set_ylabel("comparisons won")
     left.set_title("Figure 3: preferred melodies (± binomial s.d.)")
-    for i, n in enumerate(trials):
-        left.annotate(f"of {n}", (i, 0), xytext=(0, 3), textcoords="offset points", ha="center", color="white",
-                      fontsize=8)  # fmt: skip
     right.errorbar(x, theta, yerr=[theta - low, high - theta], fmt="o", capsize=6, color="#c44e52")
     right.axhline(0, color="#999", lw=0.8)
     right.set_xticks(x, names)
     right.set_ylabel("log-strength θ")
     right.set_title("Bradley–Terry (95 % bootstrap over listeners)")
+    if simulated:
+        fig.suptitle(f"SIMULATED: {simulated} simulated listeners who prefer the higher rMT; not human preference",
+                     color="#b00020", fontsize=11)  # fmt: skip
     fig.tight_layout()
     with atomic_write(path, ".png") as tmp:
         fig.savefig(tmp, dpi=120, format="png")
@@ -84,7 +84,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, reps: int = 
     finished = sum(1 for p in people if p["finished"])
     check_rows = sum(1 for r in rows if r["check_kind"])
     out.mkdir(parents=True, exist_ok=True)
-    _figure(out / "figure3.png", models, wins, trials, sd, theta, low, high)
+    _figure(out / "figure3.png", models, wins, trials, sd, theta, low, high, simulated)
 
     lines = ["# Listening study report", ""]
     if simulated:
@@ -116,7 +116,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, reps: int = 
         f"Kruskal–Wallis H across the models' scores (each rating signed towards the model): "
         f"χ²({df}) = {h:.3f}, p {'< 0.001' if p_kw < 0.001 else f'= {p_kw:.3f}'}.",
         "The paper, from 192 ratings: χ²(3) = 109.480, p < 0.001; Q, Ψ and G above the Note RNN (p < .001), "
-        'Q and Ψ above G, Q and Ψ not different (docs/spec.md, "The listening study").',
+        "Q and Ψ above G, Q and Ψ not different (docs/spec.md §10).",
         "",
         "Mann–Whitney U, two-sided, Holm-corrected over the model pairs; P(first > second) is U / (n₁n₂):",
         "",
