@@ -100,6 +100,7 @@ def run_load(source: str | Path, folder: str | Path, listeners: int = 20, pairs:
         "listeners": listeners, "pairs": pairs, "acknowledged": len(sent), "stored": len(stored),
         "distinct": len({(t, p) for t, p, _, _ in stored}),
         "duplicates_sent": len(timings.seconds.get("duplicate", [])), "wall_seconds": wall,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
     }  # fmt: skip
     for kind, values in timings.seconds.items():
         out[kind] = {"n": len(values), "median_ms": percentile_ms(values, 50), "p99_ms": percentile_ms(values, 99)}
@@ -119,7 +120,8 @@ def markdown(result: dict[str, object], command: str) -> str:
         f"{result['acknowledged']:,} ratings acknowledged, {result['stored']:,} in the database "
         f"({result['distinct']:,} distinct listener/pair), {result['duplicates_sent']} resent ratings all refused "
         "(409) and none stored twice.",
-        f"- Wall time {result['wall_seconds']:.1f} s.",
+        f"- Wall time {result['wall_seconds']:.1f} s; the machine's 1-minute load average at the end "
+        f"{result['load_average']:.1f} (other jobs included).",
         "",
         "| request | count | median (ms) | 99th percentile (ms) |",
         "|---|---|---|---|",
