@@ -51,8 +51,8 @@ def observation_space(task: SequenceTask, prior: Any, max_primer_length: int) ->
     if hasattr(prior, "state_spaces"):
         state = prior.state_spaces(max_steps)
     else:
-        sizes = [part.shape[1] for part in prior.initial_state(1)]
-        state = {name: spaces.Box(-np.inf, np.inf, (size,), np.float32) for name, size in zip(prior.state_names, sizes)}
+        parts = zip(prior.state_names, prior.initial_state(1), strict=True)
+        state = {name: spaces.Box(-np.inf, np.inf, (part.shape[1],), np.float32) for name, part in parts}
     return spaces.Dict(
         {
             task.token_key: spaces.Discrete(task.vocab_size),

@@ -124,7 +124,7 @@ class LSTMPrior(nn.Module):
         return zeros, zeros.clone()
 
     def output(self, state: LSTMState | Tensor) -> Tensor:
-        """Next-token logits ``(..., V)`` of a state ``(h, c)`` (or of ``h``): the output layer on the last layer's h."""
+        """Next-token logits ``(..., V)`` of a state ``(h, c)`` : the output layer on the last layer's h."""
         h = state[0] if isinstance(state, tuple) else state
         return self.head(h[..., -self.hidden_size :])
 
