@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from melody_env.sampling import sample_logits
+from sequence_env.sampling import sample_logits
 
 EXPLORATION_MODES = ("egreedy", "boltzmann")
 DEFAULT_EXPLORATION_FRACTION = 0.5

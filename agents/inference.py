@@ -15,8 +15,8 @@ import torch
 from torch import Tensor
 
 from agents.policies import TunerNetworks, policy_logits
-from melody_env.sampling import sample_logits
 from reward_rules.tokens import FIRST_PITCH_CLASS, validate_melody
+from sequence_env.sampling import sample_logits
 
 State = tuple[np.ndarray, np.ndarray]
 Primer = str | os.PathLike | int | Sequence[int] | np.ndarray | Tensor | None

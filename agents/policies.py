@@ -15,7 +15,8 @@ from torch import Tensor, nn
 
 from agents.step import native
 from agents.step.stacked import Layout, bind, flatten, ordered_parameters
-from melody_env.note_rnn import NoteRNN, NoteRNNConfig, lstm_head_step
+from melody_env.note_rnn import NoteRNN, NoteRNNConfig
+from sequence_env.lstm import lstm_head_step
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 

@@ -26,7 +26,7 @@ import torch
 from agents.step import native
 from agents.step.update import AdamState, Stack, StepSettings, gradient_step
 from agents.training_state import GoodState
-from melody_env.threads import torch_threads
+from sequence_env.threads import torch_threads
 
 # Hyperparameters the lock-step needs equal across members (one gradient-step schedule, one Adam call).
 SHARED = ("batch_size", "train_freq", "learning_starts", "learning_rate", "gamma", "tau", "max_grad_norm")

@@ -23,8 +23,8 @@ from torch import nn
 
 from agents.callbacks import TuningStatsCallback
 from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from melody_env.threads import torch_threads
 from reward_rules.tokens import NUM_CLASSES
+from sequence_env.threads import torch_threads
 
 
 class SB3Agent:
@@ -75,7 +75,7 @@ class SB3Agent:
 
         Every call that runs torch work takes it, construction and loading included: a parallel op on the
         caller's threads would start torch's OpenMP pool, which a forked child deadlocks in
-        (:mod:`melody_env.threads`).
+        (:mod:`sequence_env.threads`).
         """
         return torch_threads(self.torch_threads)
 

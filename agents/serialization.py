@@ -22,8 +22,8 @@ from safetensors.torch import save as save_tensors
 
 from agents.kl.control import AdaptiveC
 from agents.step.stacked import PARAMETER_NAMES
-from melody_env.atomic import atomic_write
-from melody_env.checkpoint import CheckpointError
+from sequence_env.atomic import atomic_write
+from sequence_env.checkpoint import CheckpointError
 
 KIND = "rl_tuner"
 FORMAT_VERSION = 2

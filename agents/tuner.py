@@ -68,9 +68,9 @@ from agents.vec_env import (
     reward_parts,
 )
 from melody_env.batch import observation_space
-from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig, load_default_note_rnn
-from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
+from sequence_env.checkpoint import CheckpointError
+from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 
 MaybeCallback = BaseCallback | list[BaseCallback] | Any | None
 
@@ -127,7 +127,7 @@ class RLTuner(SB3Agent):
     :param torch_threads: torch threads inside the tuner's calls (construction, ``learn``, ``predict``,
         ``generate``, ``load``...), the caller's setting restored after (tiny nets run fastest on 1; and a
         parallel op on the caller's threads would start torch's OpenMP pool, which a forked child deadlocks
-        in, see :mod:`melody_env.threads`); ``None``: torch's global setting.
+        in, see :mod:`sequence_env.threads`); ``None``: torch's global setting.
     :param c: the weight of the rules in the reward the tuner learns from (Eq. 3: ``log p + rMT / c``):
         ``None`` takes the env's ``c`` (docs/spec.md §6: 0.5); a number fixes it; ``"auto"`` starts from the
         env's and moves it so that the policy's KL to the prior per note tracks ``target_kl``
@@ -211,7 +211,7 @@ class RLTuner(SB3Agent):
         self.verbose = verbose
         self.torch_threads = check_torch_threads(torch_threads)
         # Copying the Note RNN runs parallel copy kernels: on the caller's threads they would start torch's
-        # OpenMP pool, which a forked child inherits without its threads and deadlocks in (melody_env.threads).
+        # OpenMP pool, which a forked child inherits without its threads and deadlocks in (sequence_env.threads).
         with self._threads():
             self.env: VecEnv | None = None
             if env is not None:

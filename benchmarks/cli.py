@@ -61,8 +61,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from melody_env.encoding import NOTATION, read_primer, transpose_melody, write_midi
     from melody_env.listen import save_piano_roll, write_wav
     from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-    from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
     from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
+    from sequence_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 
     primer = read_primer(args.primer) if args.primer else None
     generator = torch.Generator().manual_seed(args.seed)

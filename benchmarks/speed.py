@@ -49,9 +49,9 @@ from benchmarks.page import MODEL_TITLES
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from melody_env.threads import torch_threads
 from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules import MelodyScores, score_melodies, table1_intervals_of
+from sequence_env.threads import torch_threads
 
 RESULTS = Path(__file__).parent / "results"
 # The original Magenta RL Tuner (TensorFlow 1, run unmodified on this kind of machine): reported

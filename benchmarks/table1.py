@@ -48,11 +48,11 @@ from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
 from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
-from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import TABLE1_KEYS, table1_intervals_of
+from sequence_env.atomic import atomic_write
 
 if TYPE_CHECKING:
     from benchmarks.outside.reproduction import Outside

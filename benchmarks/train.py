@@ -15,7 +15,7 @@ from agents import RLTuner
 from agents.policies import ALGORITHMS
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, summarise
-from melody_env.threads import torch_threads
+from sequence_env.threads import torch_threads
 
 
 @dataclass

@@ -16,8 +16,8 @@ import torch
 from agents.kl.control import controller_from_state
 from agents.serialization import load_agent
 from agents.vec_env import n_envs_for
-from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
+from sequence_env.checkpoint import CheckpointError
 
 AGENT = "kl_ppo"
 C_SETTINGS = frozenset({"c", "target_kl", "c_init", "c_horizon", "c_k_p"})  # load(..., c=...) starts c anew

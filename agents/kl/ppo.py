@@ -44,7 +44,7 @@ from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
 from melody_env.batch import observation_space
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from melody_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
+from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 
 KL_ALGORITHMS = ("ppo", "rloo")
 POLICIES = ("NoteRNNPolicy", "MultiInputLstmPolicy")  # one network; the second is sb3-contrib's name for it

@@ -25,9 +25,9 @@ from torch import Tensor
 
 from agents.policies import kl_and_entropy
 from agents.vec_env import reward_parts
-from melody_env.sampling import sample_logits
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from melody_env.vector import MelodyComposeVectorEnv
+from sequence_env.sampling import sample_logits
 
 
 @dataclass(frozen=True)

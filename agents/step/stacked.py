@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from melody_env.note_rnn import tanh
+from sequence_env.lstm import tanh
 
 PARAMETER_NAMES = (
     "lstm.weight_ih_l0",

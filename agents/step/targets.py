@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from melody_env.reward import compose_reward
+from sequence_env.reward import compose_reward
 
 REWARD_MODE = {"q": "full", "psi": "full", "g": "rules", "rl_only": "rules"}
 """The reward each algorithm learns from (docs/spec.md §5): Eq. 3 for Q and Ψ, ``rMT / c`` for G and RL-only."""

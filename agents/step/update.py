@@ -29,7 +29,7 @@ from torch import Tensor
 
 from agents.step.stacked import Layout, head, lstm_step, one_hot, split
 from agents.step.targets import g_target, psi_target, q_target, td_reward
-from melody_env.note_rnn import tanh
+from sequence_env.lstm import tanh
 
 CLIP_MODES = ("global", "per_tensor")
 

@@ -16,8 +16,8 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnvWrapper
 
 from agents import NaNLossError, RLTuner
-from melody_env.checkpoint import CheckpointError
 from melody_env.sb3_vec_env import MelodySB3VecEnv
+from sequence_env.checkpoint import CheckpointError
 
 
 class Recorder(BaseCallback):

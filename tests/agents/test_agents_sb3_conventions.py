@@ -14,9 +14,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 from agents import GTuner, PsiTuner, QTuner, RLOnlyTuner, RLTuner
 from agents.vec_env import algorithm_reward, env_attribute, info_columns, reward_parts
 from melody_env.batch import MelodyBatch
-from melody_env.checkpoint import CheckpointError
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 from melody_env.sb3_vec_env import MelodySB3VecEnv
+from sequence_env.checkpoint import CheckpointError
 
 
 def step_once(venv, action=14):
