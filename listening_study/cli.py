@@ -67,7 +67,7 @@ def _design_flags(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``rl-tuner study``."""
     parser = OneLineParser(prog=PROG, description="Serve a blind listening study, export its ratings, report on them.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     serve = sub.add_parser("serve", help="serve the study to listeners (creates it on first use)")
     _design_flags(serve)
     serve.add_argument(
@@ -193,7 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from listening_study import load
 
         return _guarded("load", lambda: load.main(argv[1:]))
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}; see {PROG} --help")
+    if args.command is None:
+        parser.error("choose a command: serve, export, report, simulate or load; see rl-tuner study --help")
     commands = {"serve": _serve, "export": _export, "report": _report, "simulate": _simulate}
     return _guarded(args.command, lambda: commands[args.command](args))
 

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from listening_study import db
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 
 def ratings_csv(con: sqlite3.Connection) -> str:

@@ -29,7 +29,7 @@ import numpy as np
 from listening_study import db, prepare
 from listening_study.oneline import OneLineParser
 from listening_study.simulate import run_listeners
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 _READY = re.compile(r"Experimenter \(keep this private\): (http://[^/]+)/admin\?token=(\S+)")
 

@@ -21,10 +21,10 @@ import numpy as np
 
 from listening_study import db
 from listening_study.schedule import CHECK_KINDS, CHECK_POOL, Design
-from melody_env.atomic import atomic_write
 from melody_env.encoding import DEFAULT_QPM
 from melody_env.listen import write_wav
 from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES, STEPS_PER_QUARTER, validate_melody
+from sequence_env.atomic import atomic_write
 
 PAPER_MODELS = ("note_rnn", "q", "psi", "g")
 """The models of the paper's Figure 3, the default where the folder has them."""

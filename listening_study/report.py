@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from listening_study import analysis, db
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 MODEL_TITLES = {"note_rnn": "Note RNN", "q": "Q", "psi": "Ψ", "g": "G", "rl_only": "RL only", "kl_ppo": "KL-PPO",
                 "rloo": "RLOO"}  # fmt: skip
