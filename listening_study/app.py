@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class Study:
             for audio_id in db.audio_ids(con).values()
         }
 
-    def connection(self):
+    def connection(self) -> sqlite3.Connection:
         """This thread's connection to ``study.sqlite``."""
         con = getattr(self._local, "con", None)
         if con is None:

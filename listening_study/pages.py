@@ -164,11 +164,6 @@ def thanks_page(positions: int) -> str:
     return _page("Thank you", body)
 
 
-def message_page(title: str, text: str) -> str:
-    """A short page for a refused request (the status code says the rest)."""
-    return _page(title, f"<h1>{html.escape(title)}</h1><p class='error'>{html.escape(text)}</p>")
-
-
 def admin_page(summary: Mapping[str, object], listeners: Sequence[Mapping[str, object]], token: str) -> str:
     """The experimenter's progress page: the study's design, each listener's progress, the export links."""
     rows = "".join(
@@ -187,4 +182,4 @@ def admin_page(summary: Mapping[str, object], listeners: Sequence[Mapping[str, o
     return _page("Study progress", body)
 
 
-__all__ = ["LIKERT_LABELS", "admin_page", "consent_page", "message_page", "pair_page", "thanks_page"]
+__all__ = ["LIKERT_LABELS", "admin_page", "consent_page", "pair_page", "thanks_page"]

@@ -63,12 +63,15 @@ def test_a_killed_server_keeps_every_acknowledged_rating(make_study) -> None:
     assert len(stored) - len(acknowledged) <= len(threads)  # at most the ratings in flight, unacknowledged
 
 
-def test_a_restarted_server_resumes_each_listener(make_study) -> None:
+def test_a_restarted_server_resumes_each_listener_under_a_new_experimenter_token(make_study) -> None:
     study = make_study(pairs=4, per_model=3)
-    with serve_subprocess(study) as (url, _, _):
+    with serve_subprocess(study) as (url, first, _):
         client = Client(url)
         client.start()
         assert client.rate(client.pair()[0])[0] == 200
-    with serve_subprocess(study) as (url, _, _):
+        assert client.request("GET", f"/admin?token={first}")[0] == 200
+    with serve_subprocess(study) as (url, second, _):
         client.port = int(url.rsplit(":", 1)[1])
         assert client.pair()[0] == 2
+        assert second != first and client.request("GET", f"/admin?token={first}")[0] == 403
+        assert client.request("GET", f"/admin/ratings.csv?token={second}")[2].decode().count("\n") == 2
