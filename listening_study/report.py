@@ -28,6 +28,11 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _span(values) -> str:
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
 def _figure(path: Path, models, wins, trials, sd, theta, low, high, simulated: int) -> None:
     import matplotlib
 
@@ -115,6 +120,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, reps: int = 
         "",
         f"Kruskal–Wallis H across the models' scores (each rating signed towards the model): "
         f"χ²({df}) = {h:.3f}, p {'< 0.001' if p_kw < 0.001 else f'= {p_kw:.3f}'}.",
+        "",
         "The paper, from 192 ratings: χ²(3) = 109.480, p < 0.001; Q, Ψ and G above the Note RNN (p < .001), "
         "Q and Ψ above G, Q and Ψ not different (docs/spec.md §10).",
         "",
@@ -162,7 +168,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, reps: int = 
         "0: no more alike than chance; each listener's mean score per pair is one value).",
         "",
         f"Settings: {meta.get('pairs')} model pairs + {len(meta.get('checks', []))} attention check(s) per listener, "
-        f"{min(meta['melodies'].values())}–{max(meta['melodies'].values())} melodies per model, schedule seed "
+        f"{_span(meta['melodies'].values())} melodies per model, schedule seed "
         f"{meta.get('seed')}, {meta.get('qpm')} quarter notes per minute; melodies from {meta.get('source')}.",
         "",
     ]
