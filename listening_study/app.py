@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 import threading
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -111,14 +112,20 @@ def create_app(folder: str | Path, admin_token: str) -> Starlette:
             return RedirectResponse("/thanks", 303)
         return _html(pages.consent_page(positions, study.seconds, resume))
 
-    def start(request: Request) -> Response:
+    def _start(request: Request, form: bytes) -> Response:
         if study.listener(request) is not None:
             return RedirectResponse("/pair", 303)
+        if parse_qs(form.decode("utf-8", "replace")).get("consent") != ["yes"]:
+            return _html(pages.consent_page(positions, study.seconds, refused=True), 400)
         token = secrets.token_urlsafe(24)
         db.add_listener(study.connection(), token, study.design)
         response = RedirectResponse("/pair", 303)
         response.set_cookie(COOKIE, token, max_age=90 * 86400, httponly=True, samesite="strict")
         return response
+
+    async def start(request: Request) -> Response:
+        form = await request.body()
+        return await run_in_threadpool(_start, request, form)
 
     def pair(request: Request) -> Response:
         token = study.listener(request)
@@ -132,23 +139,27 @@ def create_app(folder: str | Path, admin_token: str) -> Starlette:
         db.mark_served(con, token, position)
         return _html(pages.pair_page(position, positions, audio_a, audio_b, study.points))
 
-    async def rate(request: Request) -> Response:
+    def _rate(request: Request, body: bytes) -> Response:
         token = study.listener(request)
         if token is None:
             return _refuse(401, "no listener: start the study from its first page (cookies must be on)")
         try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+            rating = parse_rating(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as err:
+            if isinstance(err, db.RatingRefused):
+                return _refuse(err.status, str(err))
             return _refuse(400, "the body must be JSON")
         try:
-            rating = parse_rating(body)
-            row = await run_in_threadpool(lambda: db.record(study.connection(), token, rating, study.points, positions))
+            row = db.record(study.connection(), token, rating, study.points, positions)
         except db.RatingRefused as refused:
-            duplicate = refused.status == 409 and "already recorded" in str(refused)
-            extra = {"duplicate": True, "next": "/pair"} if duplicate else {}
+            extra = {"duplicate": True, "next": "/pair"} if refused.duplicate else {}
             return _refuse(refused.status, str(refused), **extra)
         done = rating.position == positions
         return JSONResponse({"recorded": row, "next": "/thanks" if done else "/pair"}, headers=_PAGE_HEADERS)
+
+    async def rate(request: Request) -> Response:
+        body = await request.body()
+        return await run_in_threadpool(_rate, request, body)
 
     def audio(request: Request) -> Response:
         name = request.path_params["name"]
@@ -179,8 +190,6 @@ def create_app(folder: str | Path, admin_token: str) -> Starlette:
             "finished": sum(1 for p in people if p["finished"]),
             "ratings": sum(int(p["ratings"]) for p in people),
         }
-        for row in people:
-            row["number"] = int(row["number"])
         return _html(pages.admin_page(summary, people, study.admin_token))
 
     routes = [

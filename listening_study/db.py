@@ -40,11 +40,13 @@ CREATE TABLE IF NOT EXISTS ratings (
 
 
 class RatingRefused(ValueError):
-    """A rating the database did not record; ``status`` is the HTTP status that says why."""
+    """A rating the database did not record; ``status`` is the HTTP status that says why, ``duplicate`` whether
+    the same submission is already recorded (a resend the client may take as success)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, duplicate: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.duplicate = duplicate
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def record(con: sqlite3.Connection, token: str, rating: Rating, points: int, pos
     with transaction(con):
         again = con.execute("SELECT id FROM ratings WHERE submission_id = ?", (rating.submission_id,)).fetchone()
         if again is not None:
-            raise RatingRefused(409, f"submission already recorded (rating {again[0]}); nothing changed")
+            raise RatingRefused(409, f"submission already recorded (rating {again[0]}); nothing changed", True)
         current = next_position(con, token)
         if current is None:
             raise RatingRefused(404, "unknown listener; start the study from its first page")

@@ -103,8 +103,9 @@ def _page(title: str, body: str, attributes: str = "", script: str = "") -> str:
     )
 
 
-def consent_page(positions: int, seconds: float, resume: int | None = None) -> str:
-    """The instructions and consent form; ``resume``: the pair a returning listener is at (None: a new one)."""
+def consent_page(positions: int, seconds: float, resume: int | None = None, refused: bool = False) -> str:
+    """The instructions and consent form; ``resume``: the pair a returning listener is at (None: a new one);
+    ``refused``: the form came back without consent."""
     minutes = max(1, round(positions * (2 * seconds + 10) / 60))
     again = (
         f"<p><a href='/pair' id='resume'>Continue where you left off (pair {resume} of {positions})</a></p>"
@@ -122,7 +123,8 @@ def consent_page(positions: int, seconds: float, resume: int | None = None) -> s
         " code stored in a cookie of this browser. No name, e-mail or address is asked or kept. You may stop at"
         " any time; ratings given until then are kept. Coming back in this browser continues where you were.</p>"
         f"{again}"
-        "<form method='post' action='/start'><label><input type='checkbox' name='consent' value='yes' required>"
+        + ("<p class='error' id='refused'>Please tick the box to agree before starting.</p>" if refused else "")
+        + "<form method='post' action='/start'><label><input type='checkbox' name='consent' value='yes' required>"
         " I agree to take part and to my ratings being kept as described.</label>"
         "<p><button type='submit' id='start'>Start</button></p></form>"
     )

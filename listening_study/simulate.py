@@ -97,10 +97,12 @@ class SimulatedListener:
         self.cookie = ""
         self.acknowledged: list[dict[str, object]] = []
 
-    def _request(self, kind: str, method: str, path: str, body: dict | None = None) -> tuple[int, str, dict]:
+    def _request(self, kind: str, method: str, path: str, body: dict | str | None = None) -> tuple[int, str, dict]:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         data = None
-        if body is not None:
+        if isinstance(body, str):
+            data, headers["Content-Type"] = body, "application/x-www-form-urlencoded"
+        elif body is not None:
             data, headers["Content-Type"] = json.dumps(body), "application/json"
         start = time.perf_counter()
         self._conn.request(method, path, body=data, headers=headers)
@@ -111,7 +113,7 @@ class SimulatedListener:
 
     def run(self) -> str:
         """Start, rate every pair, and return the listener's token."""
-        status, _, headers = self._request("start", "POST", "/start")
+        status, _, headers = self._request("start", "POST", "/start", "consent=yes")
         self.cookie = headers["set-cookie"].split(";", 1)[0]
         while True:
             status, page, headers = self._request("page", "GET", "/pair")

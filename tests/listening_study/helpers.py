@@ -39,7 +39,8 @@ class Client:
         return response.status, got, content
 
     def start(self) -> str:
-        status, headers, _ = self.request("POST", "/start")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, headers, _ = self.request("POST", "/start", raw=b"consent=yes", headers=form)
         assert status == 303 and headers["location"] == "/pair"
         return self.cookie.split("=", 1)[1]
 

@@ -136,6 +136,8 @@ def test_requests_without_a_listener_or_with_bad_bodies_are_refused(live) -> Non
     server, study, _ = live
     before = fingerprint(study)
     stranger = Client(server.url)
+    status, _, content = stranger.request("POST", "/start", raw=b"")  # the consent box not ticked
+    assert status == 400 and b"Please tick the box" in content and not stranger.cookie
     status, _, content = stranger.request("POST", "/api/rate", {"position": 1})
     assert status == 401 and b"start the study from its first page" in content
     stranger.cookie = "listener=forged"
