@@ -138,7 +138,8 @@ def test_n_envs_reports_the_truth_for_every_env_form(make_env, note_rnn):
     with pytest.raises(ValueError, match="no task"):  # the observation is the task's: it needs an env
         _ = without_env.observation_space
     without_env.set_env(make_env())
-    assert without_env.observation_space == gym.make("MelodyCompose-v0", checkpoint=note_rnn, melody_length=8).observation_space
+    expected = gym.make("MelodyCompose-v0", checkpoint=note_rnn, melody_length=8).observation_space
+    assert without_env.observation_space == expected
     for env, n in ((make_env(num_envs=3), 5), (wrapped, 4)):
         with pytest.raises(ValueError, match=f"n_envs={n}, but the env runs"):
             RLTuner("q", env, prior=note_rnn, n_envs=n)
