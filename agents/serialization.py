@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from agents.kl.control import AdaptiveC
+from agents.adaptive_c import AdaptiveC
 from agents.step.stacked import PARAMETER_NAMES
 from sequence_env.atomic import atomic_write
 from sequence_env.checkpoint import CheckpointError

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from agents.kl.control import controller_from_state
+from agents.adaptive_c import controller_from_state
 from agents.serialization import load_agent, prior_and_task, prior_of, task_of
 from agents.vec_env import n_envs_for
 from sequence_env.checkpoint import CheckpointError

@@ -16,7 +16,7 @@ The network (:class:`agents.kl.policy.KLActorCritic`) is a copy of the env's pri
 ``MelodyCompose-v0``); a rollout is whole episodes (:mod:`agents.kl.rollout`) and every minibatch runs
 the prior over each episode from its start.
 ``c="auto"`` with ``target_kl`` moves c after every rollout so that the KL per note tracks the target
-(:class:`agents.kl.control.AdaptiveC`).
+(:class:`agents.adaptive_c.AdaptiveC`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
+from agents.adaptive_c import make_c_controller
 from agents.kl.checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
-from agents.kl.control import make_c_controller
 from agents.kl.policy import KLActorCritic
 from agents.kl.rollout import collect_rollout, grouped_vector_env
 from agents.kl.training import GoodState, train_on_rollout
