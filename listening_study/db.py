@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from listening_study.schedule import Design, Slot
+from listening_study.schedule import Design, Slot, listener_schedule
 
 DB_NAME = "study.sqlite"
 SCHEMA = """
@@ -131,8 +131,6 @@ def audio_ids(con: sqlite3.Connection) -> dict[tuple[str, int], str]:
 
 def add_listener(con: sqlite3.Connection, token: str, design: Design, kind: str = "human") -> int:
     """Register a listener under ``token`` and write their schedule; return their number (0, 1, …)."""
-    from listening_study.schedule import listener_schedule
-
     ids = audio_ids(con)
     with transaction(con):
         number = con.execute("SELECT COALESCE(MAX(number) + 1, 0) FROM listeners").fetchone()[0]
