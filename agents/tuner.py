@@ -48,6 +48,7 @@ from agents.exploration import (
 from agents.networks import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
 from agents.population import LockStep
 from agents.prior_drift import make_prior_drift
+from agents.saving import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.sb3_agent import SB3Agent
 from agents.sb3_policy import (
     RLTunerPolicy,
@@ -56,7 +57,6 @@ from agents.sb3_policy import (
     learning_rate_schedule,
     load_parameters,
 )
-from agents.serialization import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.step.update import CLIP_MODES, AdamState
 from agents.training_state import NaNLossError
 from agents.vec_env import (

@@ -1,6 +1,6 @@
 """The statistics of a listening study: the paper's Figure 3 and tests, and what the report adds.
 
-Each function is one statistic of docs/spec.md §10. A rating on a ``points``-point scale
+Each function is one statistic of docs/spec.md §11. A rating on a ``points``-point scale
 (1 = A much more pleasing … ``points`` = B much more pleasing) becomes the score ``likert − centre``:
 positive favours B, 0 is no preference. From a model's side the score is signed towards that model.
 """

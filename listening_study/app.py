@@ -1,4 +1,4 @@
-"""The study's web server: a Starlette app, served by uvicorn (docs/spec.md §10).
+"""The study's web server: a Starlette app, served by uvicorn (docs/spec.md §11).
 
 Listeners reach only their own schedule (through an HttpOnly cookie holding their random token) and the
 study's audio by opaque id; the experimenter's pages need the token printed at start. Audio is held in memory

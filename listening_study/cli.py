@@ -1,4 +1,4 @@
-"""``rl-tuner study``: serve a blind listening study, export its ratings, report on them (docs/spec.md §10).
+"""``rl-tuner study``: serve a blind listening study, export its ratings, report on them (docs/spec.md §11).
 
 Also ``python -m listening_study``.
 

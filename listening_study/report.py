@@ -122,7 +122,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, reps: int = 
         f"χ²({df}) = {h:.3f}, p {'< 0.001' if p_kw < 0.001 else f'= {p_kw:.3f}'}.",
         "",
         "The paper, from 192 ratings: χ²(3) = 109.480, p < 0.001; Q, Ψ and G above the Note RNN (p < .001), "
-        "Q and Ψ above G, Q and Ψ not different (docs/spec.md §10).",
+        "Q and Ψ above G, Q and Ψ not different (docs/spec.md §11).",
         "",
         "Mann–Whitney U, two-sided, Holm-corrected over the model pairs; P(first > second) is U / (n₁n₂):",
         "",

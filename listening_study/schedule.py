@@ -1,7 +1,7 @@
 """The balanced schedule of a listening study: which two melodies each listener hears, in which order, on which side.
 
 Every listener's schedule is a pure function of the study's design and the listener's number, so a study can
-be replayed from its recorded seed (docs/spec.md §10):
+be replayed from its recorded seed (docs/spec.md §11):
 
 - the model pairs come from one study-wide stream made of rounds, each round every model pair once in an
   order drawn from the seed; listener ``k`` takes the stream's slots ``k·n … k·n + n − 1``, so over the whole
