@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["load"]:
         from listening_study import load
 
-        return _guarded("load", lambda: load.main(argv[1:]))
+        return _guarded(lambda: load.main(argv[1:]))
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -200,10 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.error("choose a command: serve, export, report, simulate or load; see rl-tuner study --help")
     commands = {"serve": _serve, "export": _export, "report": _report, "simulate": _simulate}
-    return _guarded(args.command, lambda: commands[args.command](args))
+    return _guarded(lambda: commands[args.command](args))
 
 
-def _guarded(command: str, run) -> int:
+def _guarded(run) -> int:
     """Run a subcommand; its mistakes print one line and return 2."""
     try:
         return int(run() or 0)
@@ -216,7 +216,7 @@ def _guarded(command: str, run) -> int:
             message = f"{err.strerror}: {err.filename}"
         else:
             message = " ".join(str(err).split())
-        print(f"{PROG} {command}: error: {message}", file=sys.stderr)
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
 
 
