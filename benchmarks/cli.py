@@ -146,17 +146,12 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 def _forward(module: str, argv: list[str]) -> int:
     """Run ``module.main(argv)`` with the arguments after the subcommand.
 
-    While it runs, any ``argparse`` parser of the module reports a bad command line as one line
-    (:class:`~benchmarks.args.OneLineParser`), whichever parser class it uses.
+    Each such module parses its own flags with a parser whose errors are one line
+    (:class:`~benchmarks.args.OneLineParser` through :func:`~benchmarks.args.parse_dataclass`, or its own).
     """
     import importlib
 
-    error = argparse.ArgumentParser.error
-    argparse.ArgumentParser.error = OneLineParser.error  # type: ignore[method-assign]
-    try:
-        return int(importlib.import_module(module).main(argv) or 0)
-    finally:
-        argparse.ArgumentParser.error = error  # type: ignore[method-assign]
+    return int(importlib.import_module(module).main(argv) or 0)
 
 
 _FORWARDED = {
