@@ -155,13 +155,19 @@ def _forward(module: str, argv: list[str]) -> int:
 
 
 _FORWARDED = {
-    "train-note-rnn": ("benchmarks.train_note_rnn", "train the Note RNN on a corpus (docs/spec.md §3)"),
-    "train": ("benchmarks.train", "train one tuner (q, psi, g, rl_only) on MelodyCompose-v0"),
-    "reproduce": ("benchmarks.table1", "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page"),
-    "demo": ("benchmarks.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
-    "speed": ("benchmarks.speed", "the speed report (runs/speed.md unless --out says otherwise)"),
+    "train-note-rnn": ("rl_tuner_cli.train_note_rnn", "train the Note RNN on a corpus (docs/spec.md §3)"),
+    "train": ("rl_tuner_cli.train", "train one tuner (q, psi, g, rl_only) on MelodyCompose-v0"),
+    "reproduce": (
+        "benchmarks.reproduction.table1",
+        "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page",
+    ),
+    "demo": ("benchmarks.reproduction.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
+    "speed": ("benchmarks.speed.report", "the speed report (runs/speed.md unless --out says otherwise)"),
     "sweep": ("benchmarks.sweep.cli", "train and score across seeds on Ray Tune: mean, IQM, intervals over seeds"),
-    "compare": ("benchmarks.compare", "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds"),
+    "compare": (
+        "benchmarks.sweep.compare",
+        "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds",
+    ),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
 }
 
