@@ -70,8 +70,8 @@ from agents.vec_env import (
     n_envs_for,
     reward_parts,
 )
-from sequence_env.batch import observation_space
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.envs.batch import observation_space
 from sequence_env.prior import AutoregressivePrior
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads

@@ -43,7 +43,7 @@ from agents.kl.saving import check_kl_checkpoint, kl_agent_state, load_kl_agent
 from agents.saving import load_agent, save_agent
 from agents.sb3_agent import SB3Agent
 from agents.vec_env import as_vec_env, check_same_prior, env_attribute, env_prior, env_task, n_envs_for
-from sequence_env.batch import observation_space
+from sequence_env.envs.batch import observation_space
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 

@@ -25,9 +25,9 @@ from torch import Tensor
 
 from agents.networks import kl_and_entropy
 from agents.vec_env import reward_parts
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 from sequence_env.sampling import sample_logits
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
-from sequence_env.vector import SequenceTuneVectorEnv
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents import RLTuner
-from benchmarks.reuse import (
+from benchmarks.reproduction.reuse import (
     Asked,
     SettingsError,
     check_reused,

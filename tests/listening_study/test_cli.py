@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import cli as rl_tuner
+from rl_tuner_cli.main import main as rl_tuner_main
 from listening_study import analysis, db, prepare
 from listening_study.cli import main
 
@@ -23,7 +23,7 @@ PAPER = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "paper"
 
 def _one_line_error(capsys, argv: list[str], *needles: str) -> None:
     try:
-        code = rl_tuner.main(["study", *argv])
+        code = rl_tuner_main(["study", *argv])
     except SystemExit as exit_:  # argparse refuses the command line itself
         code = exit_.code
     assert code == 2
