@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rl_tuner_cli.main import main as rl_tuner_main
 from listening_study import analysis, db, prepare
 from listening_study.cli import main
+from rl_tuner_cli.main import main as rl_tuner_main
 
 from .conftest import write_results
 
