@@ -28,9 +28,9 @@ from torch import nn
 from agents.networks import check_algorithm
 from agents.step.targets import REWARD_MODE, td_reward
 from sequence_env.envs.env import SequenceTuneEnv
-from sequence_env.envs.plugins import load_env_plugins
 from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 from sequence_env.envs.vector import SequenceTuneVectorEnv
+from sequence_env.plugins import load_env_plugins
 from sequence_env.task import SequenceTask
 
 DEFAULT_N_ENVS = 64

@@ -45,7 +45,7 @@ from benchmarks.evaluate import (
     worker_count,
 )
 from benchmarks.page import MODEL_TITLES
-from benchmarks.speed.report import bench_agents, bench_corpus, bench_env, bench_load
+from benchmarks.speed import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn

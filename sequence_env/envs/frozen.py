@@ -3,8 +3,9 @@
 The env only ever runs the prior forward, one token at a time, on weights that never change, and its
 state lives in numpy arrays, which is what the observation holds anyway. :func:`frozen_stepper` picks
 :class:`FrozenLSTM` for a one-layer :class:`~sequence_env.lstm.LSTMPrior` (for such a small step a few
-numpy operations beat a chain of torch calls; ``benchmarks/speed/bench_env.py`` measures both) and :class:`TorchStepper` for any other prior. Both return
-the numbers of the prior's own ``step`` to float32 rounding (tested).
+numpy operations beat a chain of torch calls; ``benchmarks/speed/bench_env.py`` measures both) and
+:class:`TorchStepper` for any other prior. Both return the numbers of the prior's own ``step`` to
+float32 rounding (tested).
 """
 
 from __future__ import annotations
