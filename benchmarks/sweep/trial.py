@@ -5,7 +5,8 @@ For each seed of a :class:`~benchmarks.sweep.grid.TrialSpec` the trial builds th
 trains it with SB3's csv logger writing the training curves (``reward/log_prior``,
 ``reward/music_theory`` … from :class:`agents.callbacks.TuningStatsCallback`) to ``progress.csv``,
 saves ``model.zip``, loads it back and scores it (:func:`benchmarks.sweep.scoring.score_model`).
-``stats.json`` is written last, atomically: a seed with that file is finished, and a rerun returns
+``stats.json`` (with the commit the seed ran at, :func:`benchmarks.provenance.code_state`) is written last,
+atomically: a seed with that file is finished, and a rerun returns
 it without training. A seed interrupted before it restarts from scratch, so that its result is the
 same as an uninterrupted run's (a checkpoint does not hold the replay). The seed seeds everything:
 the env, exploration, replay sampling (the tuner's ``seed``) and the melodies scored (its melody seed).
@@ -31,6 +32,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 
 from agents import Population, RLTuner
+from benchmarks.provenance import code_state
 from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
 from benchmarks.sweep.outside import outside_identity, read_outside, write_outside
 from benchmarks.sweep.scoring import score_model
@@ -131,7 +133,8 @@ def _score(
     start = time.perf_counter()
     stats = score_model(reward_rnn if model is None else model, reward_rnn, spec.melodies, seed)
     result = {"cell": spec.cell, "identity": spec.identity(seed), "stats": stats, "train_seconds": train_seconds,
-              "trained_together": trained_together, "score_seconds": time.perf_counter() - start}  # fmt: skip
+              "trained_together": trained_together, "score_seconds": time.perf_counter() - start,
+              "code": code_state()}  # fmt: skip
     with atomic_write(seed_dir(out, spec.cell, seed) / STATS_FILE) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
     return result
