@@ -20,9 +20,8 @@ while Ray Tune installs pandas 3; the three functions are a few lines each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-
 import math
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats

@@ -26,7 +26,14 @@ import torch
 from benchmarks.page import MODEL_TITLES
 from benchmarks.provenance import check_one_commit, commits_of, mixed_note
 from benchmarks.sweep.aggregate import BETTER, STATISTICS, summarise_cell
-from benchmarks.sweep.differences import bootstrap_coverage, compare, family, poi_coverage, smallest_mann_whitney_p, verdict
+from benchmarks.sweep.differences import (
+    bootstrap_coverage,
+    compare,
+    family,
+    poi_coverage,
+    smallest_mann_whitney_p,
+    verdict,
+)
 from benchmarks.sweep.grid import NOTE_RNN, TrialSpec
 from benchmarks.sweep.trial import read_result, seed_dir
 from melody_env.atomic import atomic_write
@@ -202,7 +209,7 @@ def markdown(summary: Mapping[str, Any]) -> str:
             iqm = _table(group, lambda n, e: _interval(n, e, "iqm", "iqm_ci"))
             sizes = sorted({cell["stats"][STATISTICS[0]]["n"] for cell in group.values()})
             cover = ", ".join(f"{100 * bootstrap_coverage(n, trimmed=True):.0f} % at {n} seeds" for n in sizes)
-            iqm.append(f"\nThese nominal 95 % intervals covered the true IQM of normal seeds (1,000 simulations) {cover}.")
+            iqm.append(f"\nThese nominal 95 % intervals covered the IQM of normal seeds (1,000 simulations) {cover}.")
             parts += [f"## {c}: IQM [95 % bootstrap interval]\n", *iqm, ""]
         poi = _table(algorithms, lambda n, e: "—" if e["p_improvement"] is None else f"{e['p_improvement']:.2f}")
         parts += [f"## {c}: probability of improvement over the Note RNN\n", *poi, ""]
@@ -224,5 +231,14 @@ def write_report(out: str | Path, summary: Mapping[str, Any]) -> None:
         tmp.write_text(markdown(summary), encoding="utf-8")
 
 
-__all__ = ["build_summary", "c_groups", "cell_title", "collect", "differences", "differences_table", "markdown", "scan",
-           "write_report"]
+__all__ = [
+    "build_summary",
+    "c_groups",
+    "cell_title",
+    "collect",
+    "differences",
+    "differences_table",
+    "markdown",
+    "scan",
+    "write_report",
+]

@@ -3,9 +3,10 @@
 Writes under ``config.out``: ``trials/<cell>/seed_<s>/`` (``model.zip``, ``stats.json``,
 ``progress.csv``), ``summary.json``, ``table1.md``, Figure 2 with seed bands (``fig2.png``, one
 ``fig2_c=<c>.png`` per c when there are several) and, with several c, ``c_tradeoff.png``; with
-``--outside N`` also each seed's ``outside.json``; ``provenance.json`` (:mod:`benchmarks.provenance`) last, ``summary.json``'s ``"outside"`` and ``outside.md``
-(:mod:`benchmarks.sweep.outside_report`). Trials finished by an earlier run of the same sweep are read
-back, not rerun; a seed finished without its ``outside.json`` gets it from its ``model.zip``.
+``--outside N`` also each seed's ``outside.json``, ``summary.json``'s ``"outside"`` and ``outside.md``
+(:mod:`benchmarks.sweep.outside_report`); last ``provenance.json`` (:mod:`benchmarks.provenance`).
+Trials finished by an earlier run of the same sweep are read back, not rerun; a seed finished without its
+``outside.json`` gets it from its ``model.zip``.
 """
 
 from __future__ import annotations

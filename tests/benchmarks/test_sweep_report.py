@@ -58,7 +58,7 @@ def test_summary_refuses_seeds_of_two_commits() -> None:
     results = _results()
     for i, r in enumerate(results["q/c=0.5"]):
         r["code"] = {"commit": "a" * 40 if i else "b" * 40, "dirty": False}
-    with pytest.raises(ValueError, match="different code .*--allow-mixed-commits"):
+    with pytest.raises(ValueError, match=r"different code .*--allow-mixed-commits"):
         build_summary(results, {}, "cmd")
     summary = build_summary(results, {"steps": 10, "melodies": 5, "n_envs": 2, "hyperparameters": {},
                                       "exploration": []}, "cmd", allow_mixed=True)  # fmt: skip
