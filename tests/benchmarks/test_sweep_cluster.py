@@ -1,13 +1,15 @@
 """Sweeps on a real Ray cluster: a separate ``ray start --head`` on loopback, reached with ``--address``.
 
-The head runs with token authentication (this module's own token) in its own process session (``ray start --block``), on free ports and a temporary folder,
-and is torn down with its whole process group at the end. The tiny sweep it runs must give the summary
-of the same sweep on the embedded local Ray; a trial whose worker is killed mid-way is retried, and the
-sweep ends with every seed once.
+The head runs with token authentication (this module's own token) in its own process session
+(``ray start --block``), on free ports and a temporary folder, and is torn down with its whole process group
+at the end. A tiny sweep runs on it through ``rl-tuner sweep --address``; its trial's worker is killed mid-way,
+Tune retries the trial, and the summary must equal that of the same sweep on the embedded local Ray: every
+seed once, none lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -22,11 +24,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.sweep.cli import build_parser, config_from_args
 from benchmarks.sweep.engine import MAX_FAILURES
+from benchmarks.sweep.runner import run_sweep
 
 RAY = Path(sys.executable).with_name("ray")
 RL_TUNER = Path(sys.executable).with_name("rl-tuner")
-TINY = ["--algorithms", "q", "--seeds", "2", "--seeds-per-trial", "2", "--steps", "320", "--melodies", "40",
+STEPS = 6_000
+TINY = ["--algorithms", "q", "--seeds", "2", "--seeds-per-trial", "2", "--steps", str(STEPS), "--melodies", "40",
         "--n-envs", "32"]  # fmt: skip
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RL_TUNER_TRACEBACK": "1", "RAY_AUTH_MODE": "token",
        "RAY_AUTH_TOKEN": secrets.token_hex(32), "RL_TUNER_NATIVE": "0"}  # fmt: skip
@@ -77,36 +82,10 @@ def head() -> Iterator[tuple[str, int]]:
         yield f"127.0.0.1:{ports[0]}", process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
-        except ProcessLookupError:
-            pass
-
-
-def _sweep(*flags: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(RL_TUNER), "sweep", *flags], env=ENV, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
-def _summary(out: Path) -> dict:
-    return json.loads((out / "summary.json").read_text())
-
-
-def test_sweep_on_a_cluster_equals_the_local_sweep(head: tuple[str, int], tmp_path: Path) -> None:
-    address, _ = head
-    _sweep(*TINY, "--out", str(tmp_path / "cluster"), "--address", address)
-    _sweep(*TINY, "--out", str(tmp_path / "local"), "--cpus", "2")
-    cluster, local = _summary(tmp_path / "cluster"), _summary(tmp_path / "local")
-    assert set(cluster["cells"]) == {"note_rnn", "q/c=0.5"} and cluster["failed"] == []
-    assert cluster["cells"] == local["cells"] and cluster["differences"] == local["differences"]
-    assert cluster["commits"] == local["commits"] and sum(cluster["commits"].values()) == 4
-    provenance = json.loads((tmp_path / "cluster" / "provenance.json").read_text())
-    assert provenance["command"].endswith(f"--address {address}") and provenance["wall_seconds"] > 0
 
 
 def _parent(pid: int) -> int:
@@ -129,33 +108,48 @@ def _holder(path: Path, group: int) -> int | None:
     return None
 
 
-def test_a_killed_trial_is_retried_and_counted_once(head: tuple[str, int], tmp_path: Path) -> None:
+def _kill_mid_way(sweep: subprocess.Popen, seed: Path, group: int) -> None:
+    """Kill the worker training ``seed`` as soon as it writes its training log, before the seed finishes."""
+    deadline, worker = time.monotonic() + 60, None
+    while worker is None and time.monotonic() < deadline and sweep.poll() is None:
+        worker = _holder((seed / "progress.csv").resolve(), group) if (seed / "progress.csv").exists() else None
+        time.sleep(0.05)
+    assert worker is not None, "no worker was seen training the trial"
+    assert not (seed / "stats.json").exists()  # mid-way: the seed has not finished
+    os.kill(worker, signal.SIGKILL)
+
+
+def test_cluster_sweep_retries_a_killed_trial_and_equals_the_local_sweep(
+    head: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert MAX_FAILURES >= 1
     address, group = head
-    out = tmp_path / "killed"
+    out, local = tmp_path / "cluster", tmp_path / "local"
     seed = out / "trials" / "q" / "c=0.5" / "seed_0"
-    flags = ["--algorithms", "q", "--seeds", "1", "--steps", "20000", "--melodies", "40", "--n-envs", "32"]
-    sweep = subprocess.Popen([str(RL_TUNER), "sweep", *flags, "--out", str(out), "--address", address], env=ENV,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    command = [str(RL_TUNER), "sweep", *TINY, "--out", str(out), "--address", address]
+    sweep = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline, worker = time.monotonic() + 60, None
-        while worker is None and time.monotonic() < deadline and sweep.poll() is None:
-            worker = _holder((seed / "progress.csv").resolve(), group) if (seed / "progress.csv").exists() else None
-            time.sleep(0.05)
-        assert worker is not None, "no worker was seen training the trial"
-        assert not (seed / "stats.json").exists()  # killed mid-way: the seed has not finished
-        os.kill(worker, signal.SIGKILL)
+        _kill_mid_way(sweep, seed, group)
         stdout, stderr = sweep.communicate(timeout=120)
     finally:
         if sweep.poll() is None:
             sweep.kill()
     assert sweep.returncode == 0, stderr[-2000:]
-    summary = _summary(out)
-    assert summary["failed"] == [] and summary["cells"]["q/c=0.5"]["n_seeds"] == 1
-    assert summary["cells"]["q/c=0.5"]["seeds"] == [0] and summary["commits"] == {
-        next(iter(summary["commits"])): 2}  # fmt: skip
-    assert "[sweep] 2/2 trials done" in stdout and "failed" not in stdout
+    assert "[sweep] 2/2 trials done" in stdout and "failed" not in stdout  # retried, not failed
+    assert "Trial task failed" in stderr  # Tune saw the worker die
+
+    monkeypatch.setenv("RL_TUNER_NATIVE", "0")  # the embedded Ray's workers inherit it (and Ray's own defaults)
+    run_sweep(config_from_args(build_parser().parse_args([*TINY, "--out", str(local), "--cpus", "2"])), "local",
+              write=lambda line: None)  # fmt: skip
+    cluster, alone = (json.loads((folder / "summary.json").read_text()) for folder in (out, local))
+    assert set(cluster["cells"]) == {"note_rnn", "q/c=0.5"} and cluster["failed"] == []
+    assert cluster["cells"]["q/c=0.5"]["seeds"] == [0, 1]  # each seed once: nothing lost, nothing twice
+    assert cluster["cells"] == alone["cells"] and cluster["differences"] == alone["differences"]
+    assert cluster["commits"] == alone["commits"] and sum(cluster["commits"].values()) == 4
+
     header, *rows = (seed / "progress.csv").read_text().splitlines()
     column = header.split(",").index("time/total_timesteps")
     totals = [int(float(r.split(",")[column])) for r in rows]
-    assert totals and totals == sorted(totals) and totals[-1] <= 20_000  # one run's log, not two appended
+    assert totals and totals == sorted(totals) and STEPS <= totals[-1] < STEPS + 32  # one run's log
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["command"].endswith(f"--address {address}") and provenance["wall_seconds"] > 0
