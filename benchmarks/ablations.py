@@ -38,6 +38,7 @@ from agents.population import Population
 from benchmarks.ablations_report import write_report
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, log_prior, summarise
+from benchmarks.provenance import recorded
 from benchmarks.timing import machine
 from melody_env.atomic import atomic_write
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the cells asked for, then rebuild ``ablations.md`` and ``ablations.json`` from every finished cell."""
     args = parse_dataclass(Args, argv, "python -m benchmarks.ablations", __doc__.splitlines()[0])
     command = "python -m benchmarks.ablations " + shlex.join(sys.argv[1:] if argv is None else list(argv))
-    with torch_threads(1):
+    with torch_threads(1), recorded(args.out, command):
         for name in args.cell_names():
             run_cell(name, args, command)
             write_report(Path(args.out))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks import table1
 from benchmarks.args import parse_dataclass
+from benchmarks.provenance import recorded
 
 DEMO_DEFAULTS = {"out": "runs/demo", "scale": "quick"}
 """Where the demo differs from ``rl-tuner reproduce``'s defaults."""
@@ -27,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(table1.Args, argv, "rl-tuner demo", __doc__.splitlines()[0], defaults=DEMO_DEFAULTS)
-    result = table1.reproduce(args, "rl-tuner demo " + shlex.join(argv))
+    command = "rl-tuner demo " + shlex.join(argv)
+    with recorded(args.out, command):
+        result = table1.reproduce(args, command)
     out = Path(args.out)
     print((out / "table1.md").read_text())
     print(f"Listening page: {(out / 'index.html').resolve()}")

@@ -47,6 +47,7 @@ from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
+from benchmarks.provenance import recorded
 from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
 from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
@@ -415,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner reproduce", __doc__.splitlines()[0])
     try:
-        result = reproduce(args, "rl-tuner reproduce " + shlex.join(argv))
+        command = "rl-tuner reproduce " + shlex.join(argv)
+        with recorded(args.out, command):
+            result = reproduce(args, command)
     except SettingsError as exc:
         print(f"rl-tuner reproduce: error: {exc}", file=sys.stderr)
         return 2
