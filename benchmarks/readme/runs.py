@@ -165,7 +165,7 @@ def speed(results: Path) -> str:
     whole, staged = _table(data, "4.")["rows"][-3], _table(data, "4.")["rows"][-4]
     paper = next(line for line in data["lines"] if line.startswith("- wall time:"))
     ratio = lambda a, b: f"{_value(a) / _value(b):.2f}×"  # noqa: E731
-    lines = [f"From `{data['report']}`. {' '.join(h.rstrip() for h in head)}", "", "| what | figure |", "|---|---|",
+    lines = [f"From `{data['report']}`. {'; '.join(h.rstrip() for h in head)}", "", "| what | figure |", "|---|---|",
              f"| Q-learning at docs/spec.md §6 settings, N = 64, incl. gradient steps | {ours} env steps/s: "
              f"**{ratio(ours, dqn)}** SB3 DQN ({dqn}), **{ratio(ours, python)}** our Python gradient step ({python}) |",
              f"| one gradient step of batch 32, alone | {k1_native} µs compiled, {k1_py} µs in Python "

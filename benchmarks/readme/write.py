@@ -2,8 +2,8 @@
 
 A block is ``<!-- results:<name> -->`` … ``<!-- /results -->``; its body is what :data:`BLOCKS` ``[name]``
 writes from ``benchmarks/results``. :func:`stale_blocks` names the blocks whose body differs (or whose name
-is unknown). :func:`unheld_numbers` lists the figures outside the blocks and code — numbers with a decimal
-point or a thousands separator — that appear in no committed results file, the paper's numbers
+is unknown). :func:`unheld_numbers` lists the figures of the results sections outside the blocks and code —
+numbers with a decimal point or a thousands separator — that appear in no committed results file, the paper's numbers
 (``benchmarks/paper_numbers.py``) or docs/spec.md: a figure quoted by hand from a run nobody committed.
 """
 
@@ -32,6 +32,8 @@ FIGURE = re.compile(r"(?<![\w.,])[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])
 """A figure: a number with a thousands separator or a decimal point (plain integers count seeds, steps, …)."""
 SOURCES = ("benchmarks/results", "benchmarks/paper_numbers.py", "docs/spec.md")
 """What a figure in the README may be quoted from, relative to the repository."""
+RESULTS = ("## Sweeps across seeds", "## Where this differs from the original implementation")
+"""The README's results sections: from the first heading to the second (versions and budgets elsewhere)."""
 
 
 def body(name: str, results: Path) -> str:
@@ -56,8 +58,14 @@ def stale_blocks(text: str, results: Path) -> list[str]:
     return [m["name"] for m in BLOCK.finditer(text) if m["name"] not in BLOCKS or m["body"] != body(m["name"], results)]
 
 
+def results_text(text: str) -> str:
+    """The README's results sections (:data:`RESULTS`); the whole text if a heading is missing."""
+    start, end = text.find(RESULTS[0]), text.find(RESULTS[1])
+    return text[start:end] if 0 <= start < end else text
+
+
 def _outside_blocks_and_code(text: str) -> str:
-    text = BLOCK.sub("", text)
+    text = BLOCK.sub("", results_text(text))
     text = re.sub(r"```.*?```", "", text, flags=re.S)
     return re.sub(r"`[^`\n]*`", "", text)
 
@@ -78,9 +86,21 @@ def held_figures(root: Path) -> set[str]:
 
 
 def unheld_numbers(text: str, root: Path) -> list[str]:
-    """Figures of the README outside its blocks and code that no committed source holds."""
+    """Figures of the README's results sections, outside its blocks and code, that no committed source holds."""
     held = held_figures(root)
     return [f for f in FIGURE.findall(_outside_blocks_and_code(text)) if _normal(f) not in held]
 
 
-__all__ = ["BLOCK", "BLOCKS", "FIGURE", "SOURCES", "body", "held_figures", "render", "stale_blocks", "unheld_numbers"]
+__all__ = [
+    "BLOCK",
+    "BLOCKS",
+    "FIGURE",
+    "RESULTS",
+    "SOURCES",
+    "body",
+    "held_figures",
+    "render",
+    "results_text",
+    "stale_blocks",
+    "unheld_numbers",
+]
