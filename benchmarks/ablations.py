@@ -40,9 +40,9 @@ from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, log_prior, summarise
 from benchmarks.provenance import recorded
 from benchmarks.timing import machine
-from melody_env.atomic import atomic_write
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from melody_env.threads import torch_threads
+from sequence_env.atomic import atomic_write
+from sequence_env.threads import torch_threads
 
 ENV_ID = "MelodyCompose-v0"
 

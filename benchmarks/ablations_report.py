@@ -22,8 +22,8 @@ from typing import Any
 
 from benchmarks.page import MODEL_TITLES
 from benchmarks.paper_numbers import paper_value
-from melody_env.atomic import atomic_write
 from reward_rules.stats import TABLE1_KEYS
+from sequence_env.atomic import atomic_write
 
 ROWS: tuple[str, ...] = (*TABLE1_KEYS, "mean_log_prior", "mean_music_theory_reward", "distinct_melodies",
                          "rest_share", "hold_share")  # fmt: skip

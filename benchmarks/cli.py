@@ -61,8 +61,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from melody_env.encoding import NOTATION, read_primer, transpose_melody, write_midi
     from melody_env.listen import save_piano_roll, write_wav
     from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-    from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
+    from melody_env.task import melody_task
     from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
+    from sequence_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 
     primer = read_primer(args.primer) if args.primer else None
     generator = torch.Generator().manual_seed(args.seed)
@@ -76,8 +77,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             from agents.inference import compose
 
             tuner = RLTuner.load(args.agent)
-            length = args.length or tuner.melody_length
-            melodies = compose(tuner.networks, tuner.algorithm, args.n, length, args.temperature, generator, primers)
+            length = args.length or tuner.max_length
+            task = tuner.task or melody_task()
+            melodies = compose(
+                tuner.networks, tuner.algorithm, task, args.n, length, args.temperature, generator, primers
+            )
         else:
             model = NoteRNN.load(args.checkpoint) if args.checkpoint else load_default_note_rnn()
             length = args.length or 32

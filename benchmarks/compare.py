@@ -37,7 +37,7 @@ from benchmarks.sweep.differences import compare, family
 from benchmarks.sweep.grid import NOTE_RNN
 from benchmarks.sweep.report import cell_title, differences_table
 from benchmarks.sweep.trial import CURVE_FILE, seed_dir
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 COLUMNS = ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior", "distinct_melodies", "notes_not_in_key",
            "notes_excessively_repeated", "leaps_resolved")  # fmt: skip

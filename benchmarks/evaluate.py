@@ -27,7 +27,6 @@ import torch
 from agents import RLTuner
 from agents.inference import compose_from
 from melody_env.note_rnn import NoteRNN
-from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 from reward_rules import (
     C_MAJOR,
     DEFAULT_RULES,
@@ -40,6 +39,7 @@ from reward_rules import (
     table1_stats_of,
 )
 from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
+from sequence_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 
 Model = RLTuner | NoteRNN
 CHUNK = 1_000
@@ -144,7 +144,7 @@ def _lstm_weights(rnn: NoteRNN) -> tuple[torch.Tensor, ...]:
 
 def _block_log_prior(weights: tuple[torch.Tensor, ...], inputs: torch.Tensor, notes: torch.Tensor) -> torch.Tensor:
     """log p(notes | inputs) of a block of melodies, ``inputs`` and ``notes`` (B, T): the LSTM step of
-    :func:`melody_env.note_rnn.lstm_head_step` over the block, then its output layer on all T steps at once."""
+    :func:`sequence_env.lstm.lstm_head_step` over the block, then its output layer on all T steps at once."""
     table, w_hh, w_out, b_out = weights
     (batch, steps), hidden = inputs.shape, w_hh.shape[0]
     inputs = inputs.t().contiguous()

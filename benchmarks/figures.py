@@ -14,8 +14,8 @@ import numpy as np
 
 from benchmarks.page import MODEL_TITLES
 from benchmarks.paper_numbers import PAPER_RL_ONLY_LOG_PRIOR
-from melody_env.atomic import atomic_write
 from reward_rules.tokens import NUM_CLASSES, token_name
+from sequence_env.atomic import atomic_write
 
 FIG2_FIELDS = ("model", "step", "mean_log_prior", "mean_music_theory")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.svg_roll import COLOURS, piano_roll_svg, pitch_name, shared_pitch_range
-from melody_env.atomic import atomic_write
 from reward_rules.tokens import STEPS_PER_BAR, STEPS_PER_QUARTER, token_name
+from sequence_env.atomic import atomic_write
 
 MODEL_TITLES: dict[str, str] = {
     "note_rnn": "Note RNN",

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 UNKNOWN = "unknown"
 PACKAGES = ("torch", "numpy", "scipy", "gymnasium", "stable-baselines3", "sb3-contrib", "ray", "optuna", "music21",

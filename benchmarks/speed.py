@@ -51,9 +51,9 @@ from benchmarks.provenance import recorded
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
-from melody_env.threads import torch_threads
 from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules import MelodyScores, score_melodies, table1_intervals_of
+from sequence_env.threads import torch_threads
 
 RESULTS = Path(__file__).parent / "results"
 # The original Magenta RL Tuner (TensorFlow 1, run unmodified on this kind of machine): reported
@@ -161,7 +161,7 @@ def env_section(args: Args) -> list[str]:
         f'| single env, `gym.make("MelodyCompose-v0")` | {made:,.0f} | {made:,.0f} | {1e6 / made:.0f} |',
         f"| single env, `MelodyComposeEnv` (unwrapped) | {raw:,.0f} | {raw:,.0f} | {1e6 / raw:.0f} |",
         f"| vector env, N = {n} | {vector:,.0f} | {vector * n:,.0f} | {1e6 / vector:.0f} |",
-        f"| floor: bare Reward RNN step (`FrozenNoteRNN.step`), N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
+        f"| floor: bare Reward RNN step (`FrozenLSTM.step`), N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
         f"{1e6 / floor:.0f} |",
         "",
         f"Vector env / floor: each vector step takes **{floor / vector:.2f}×** the bare Reward RNN step "
@@ -218,7 +218,7 @@ def agents_section(args: Args) -> tuple[list[str], float]:
         f"{args.repeats} interleaved chunks (the best chunk is reported), after a warm-up of 20 vector steps. "
         "All: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
         "soft target update η = 0.01. RLTuner runs its gradient steps compiled (`agents.step.native`) unless "
-        "`RL_TUNER_NATIVE=0`.",
+        "`compiled_step=False` (or `RL_TUNER_NATIVE=0`).",
         "",
         "| agent | env steps/s incl. gradient steps | 1,000,000 steps take |",
         "|---|---|---|",
@@ -337,7 +337,7 @@ def scoring_section(args: Args) -> tuple[list[str], float]:
     """Compose and score ``args.melodies`` melodies per model; returns the lines and the Q tuner's melodies/s
     with ``args.scoring_workers`` processes."""
     reward_rnn = load_default_note_rnn()
-    models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", None)}
+    models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", "MelodyCompose-v0", n_envs=1)}
     workers = args.scoring_workers
     times = {name: time_scoring(m, reward_rnn, args.melodies, args.seed, workers) for name, m in models.items()}
     stages = list(next(iter(times.values())))

@@ -49,14 +49,14 @@ from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
 from benchmarks.provenance import recorded
 from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
-from melody_env.atomic import atomic_write
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import TABLE1_KEYS, table1_intervals_of
+from sequence_env.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from benchmarks.outside.reproduction import Outside
+    from benchmarks.table1_outside import Outside
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
@@ -276,7 +276,7 @@ def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0)
     intervals = {k: [v.low, v.high] for k, v in table1_intervals_of(scored.detectors).items()}
     measured = None
     if outside:  # muspy and music21's analysis take seconds to import: only when asked
-        from benchmarks.outside.reproduction import measure
+        from benchmarks.table1_outside import measure
 
         measured = measure(scored.melodies[:outside], seed)
     return scored, summarise(scored), intervals, measured
@@ -312,7 +312,7 @@ def _next_note_probabilities(model: Model, melody: np.ndarray, primer: int) -> n
 def _markdown(result: dict, outside: dict | None = None) -> str:
     """The text of ``table1.md``; with the outside report, its short table too."""
     if outside is not None:
-        from benchmarks.outside.reproduction import outside_markdown
+        from benchmarks.table1_outside import outside_markdown
     models = list(result["models"])
     head = "| statistic | " + " | ".join(f"{MODEL_TITLES[m]} (ours / paper)" for m in models) + " |"
     lines = [head, "|" + "---|" * (len(models) + 1)]
@@ -373,7 +373,7 @@ def reproduce(args: Args, command: str) -> dict:
     plot_figure4(melody, {n: _next_note_probabilities(m, melody, primer) for n, m in models.items()}, out / "fig4.png")
     report = None
     if measured:
-        from benchmarks.outside.reproduction import outside_report
+        from benchmarks.table1_outside import outside_report
 
         report = outside_report(measured, min(args.outside, melodies), args.out, args.seed, command, wall)
     result = {
@@ -404,7 +404,7 @@ def reproduce(args: Args, command: str) -> dict:
                ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
     summary = None
     if report is not None:
-        from benchmarks.outside.reproduction import page_summary
+        from benchmarks.table1_outside import page_summary
 
         summary = page_summary(report)
     write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle, summary)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents import RLTuner
-from agents.policies import ALGORITHMS
+from agents.networks import ALGORITHMS
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, summarise
-from melody_env.threads import torch_threads
+from sequence_env.threads import torch_threads
 
 
 @dataclass

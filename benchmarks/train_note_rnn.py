@@ -26,11 +26,11 @@ import torch
 
 from benchmarks.args import parse_dataclass, require
 from benchmarks.provenance import provenance, write_provenance
-from melody_env.atomic import atomic_write
 from melody_env.data import extraction_rules, load_corpus
 from melody_env.labels import LABEL_CONVENTIONS
-from melody_env.threads import torch_threads
 from melody_env.training import NoteRNNTrainingResult, train_note_rnn
+from sequence_env.atomic import atomic_write
+from sequence_env.threads import torch_threads
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""melody_env: the ``MelodyCompose-v0`` Gymnasium environment and what it is built from (docs/spec.md §1-§5).
+"""melody_env: ``MelodyCompose-v0``, the melody instance of the generic core ``sequence_env`` (docs/spec.md §1-§5, §10).
 
 Importing the package registers ``MelodyCompose-v0`` (single env, and a batched vector env for
 ``gym.make_vec``) and nothing heavier: torch, music21 and the classes below load on first use. It
@@ -10,10 +10,11 @@ forkserver (SB3's ``SubprocVecEnv`` default) know the id too (see "Worker proces
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 from typing import Any
 
 from gymnasium.envs.registration import register, registry
+
+from sequence_env.workers import preload_in_forkserver
 
 ENV_ID = "MelodyCompose-v0"
 
@@ -25,25 +26,7 @@ if ENV_ID not in registry:  # importing twice (or reloading) must not register t
     )
 
 
-def _preload_in_forkserver() -> None:
-    """Append this package to the forkserver's preload list, keeping the modules already in it.
-
-    Gymnasium 1.x has no plugin entry points, so a worker knows ``MelodyCompose-v0`` only once it has
-    imported ``melody_env``; the forkserver imports its preload list once, and every worker it forks
-    inherits the registration. multiprocessing has a setter but no getter for the list, hence the
-    read of its private attribute (``["__main__"]`` is the default if it ever goes away). It takes
-    effect if the forkserver has not started yet.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    from multiprocessing import forkserver
-
-    current = list(getattr(forkserver._forkserver, "_preload_modules", None) or ["__main__"])
-    if __name__ not in current:
-        multiprocessing.set_forkserver_preload([*current, __name__])
-
-
-_preload_in_forkserver()
+preload_in_forkserver(__name__)
 
 # Public name -> module defining it, imported lazily by __getattr__ (PEP 562).
 _EXPORTS = {
@@ -52,13 +35,14 @@ _EXPORTS = {
     "MelodyComposeVectorEnv": "melody_env.vector",
     "MelodyBatch": "melody_env.batch",
     "MelodySB3VecEnv": "melody_env.sb3_vec_env",
-    "REWARD_MODES": "melody_env.reward",
-    "compose_reward": "melody_env.reward",
+    "REWARD_MODES": "sequence_env.reward",
+    "compose_reward": "sequence_env.reward",
+    "melody_task": "melody_env.task",
     # note_rnn.py, checkpoint.py, training.py: the prior
     "NoteRNN": "melody_env.note_rnn",
     "NoteRNNConfig": "melody_env.note_rnn",
     "load_default_note_rnn": "melody_env.note_rnn",
-    "CheckpointError": "melody_env.checkpoint",
+    "CheckpointError": "sequence_env.checkpoint",
     "train_note_rnn": "melody_env.training",
     # encoding.py, data.py, listen.py: melodies in and out
     "read_melody": "melody_env.encoding",

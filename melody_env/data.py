@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from melody_env import abc
-from melody_env.atomic import atomic_write
 from melody_env.encoding import notes_to_melody
 from melody_env.midi_extract import ABC_RULES, MIDI_RULES, ExtractConfig, extract_melodies, score_tracks
+from sequence_env.atomic import atomic_write
 
 FORMAT_VERSION = 3
 """Bump when the encoding or extraction changes, so old caches are not reused."""

@@ -32,7 +32,6 @@ import music21
 import numpy as np
 
 from melody_env import abc
-from melody_env.atomic import atomic_write
 from melody_env.midi_extract import NoteTrack, fold_octaves, monophonic, score_tracks, transpose_to_c
 from reward_rules.tokens import (
     FIRST_PITCH_CLASS,
@@ -46,6 +45,7 @@ from reward_rules.tokens import (
     token_name,
     validate_melody,
 )
+from sequence_env.atomic import atomic_write
 
 DEFAULT_QPM = 80.0
 """Tempo of written MIDI/WAV files, in quarter notes per minute."""

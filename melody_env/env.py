@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
-from gymnasium.error import ResetNeeded
 
-from melody_env.batch import RENDER_MODES, MelodyBatch, observation_space, render_melody, resolve_primer
+from melody_env.batch import RENDER_MODES, MelodyBatch, render_melody
 from melody_env.note_rnn import NoteRNN
-from melody_env.threads import DEFAULT_TORCH_THREADS
+from melody_env.task import resolve_primer
 from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
+from sequence_env.env import SequenceTuneEnv
+from sequence_env.threads import DEFAULT_TORCH_THREADS
 
 
-class MelodyComposeEnv(gym.Env):
+class MelodyComposeEnv(SequenceTuneEnv):
     """Compose a monophonic melody, one 16th-note step at a time (RL Tuner, Jaques et al. 2017).
 
     ## Description
 
-    The agent writes a melody of ``melody_length`` (32) steps. Each step is one of 38 classes
+    The melody instance of :class:`sequence_env.env.SequenceTuneEnv` (docs/spec.md §10). The agent writes
+    a melody of ``melody_length`` (32) steps. Each step is one of 38 classes
     (docs/spec.md §1): 0 = note off (a rest starts), 1 = no event (the sounding note or rest continues),
     k = 2..37 = onset of MIDI pitch 46 + k (C3..B5). A frozen *Reward RNN* (the pretrained Note RNN,
     one LSTM of 100 cells) listens to the melody; the reward combines how likely it finds each note
@@ -54,7 +54,7 @@ class MelodyComposeEnv(gym.Env):
 
     ## Rewards
 
-    Eq. 3: ``r(s, a) = log p(a | s) + r_MT(a, s) / c`` (:func:`melody_env.reward.compose_reward`), where
+    Eq. 3: ``r(s, a) = log p(a | s) + r_MT(a, s) / c`` (:func:`sequence_env.reward.compose_reward`), where
     ``p`` is the Reward RNN's softmax at temperature 1 and ``r_MT`` the weighted sum of the rules.
     ``reward_mode="rules"`` gives ``r_MT / c`` only (G learning and the RL-only baseline),
     ``reward_mode="prior"`` gives ``log p(a | s)`` only.
@@ -108,7 +108,7 @@ class MelodyComposeEnv(gym.Env):
         Observation Space); ``None`` (default) = the longest that ``primer`` gives: 1 for ``"random"``,
         ``corpus_primer_steps`` for ``"corpus"``, the length of a fixed primer.
     :param torch_threads: torch threads for the env's torch work (building the Reward RNN, every
-        step), default 1 (:mod:`melody_env.threads`); ``None`` = torch's global setting. The caller's
+        step), default 1 (:mod:`sequence_env.threads`); ``None`` = torch's global setting. The caller's
         ``torch.get_num_threads()`` is the same after every env call. One thread is fastest for the
         100-cell Reward RNN, and it never enters a parallel region: torch's OpenMP thread pool does
         not survive ``fork``, so a worker forked from a process that owns one deadlocks in its first
@@ -134,6 +134,7 @@ class MelodyComposeEnv(gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": [*RENDER_MODES, "human"], "render_fps": 16 / 3}  # noqa: RUF012
+    VECTOR_ENV: ClassVar[str] = "melody_env.vector:MelodyComposeVectorEnv"
 
     def __init__(
         self,
@@ -153,7 +154,6 @@ class MelodyComposeEnv(gym.Env):
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
         # "human": a pygame window showing the piano roll after every reset and step (pygame is imported here,
         # so a missing install is one line at make time: pip install "rl-tuner[human]").
         self._window = None
@@ -161,7 +161,7 @@ class MelodyComposeEnv(gym.Env):
             from melody_env.listen import HumanRenderer  # pygame and the audio helpers load only for "human"
 
             self._window = HumanRenderer(self.metadata["render_fps"])
-        self.core = MelodyBatch(
+        core = MelodyBatch(
             1,
             checkpoint=checkpoint,
             c=c,
@@ -175,12 +175,7 @@ class MelodyComposeEnv(gym.Env):
             max_primer_length=max_primer_length,
             torch_threads=torch_threads,
         )
-        core = self.core
-        self.observation_space = observation_space(core.hidden_size, core.melody_length, core.max_primer_length)
-        self.action_space = spaces.Discrete(NUM_CLASSES)
-        self._rule_keys = tuple(f"rules/{name}" for name in self.core.rule_names)
-        self._action = np.zeros(1, dtype=np.int64)
-        self._mask = np.ones(1, dtype=bool)
+        self._init_core(core, render_mode)
 
     @property
     def reward_rnn(self) -> NoteRNN:
@@ -190,46 +185,17 @@ class MelodyComposeEnv(gym.Env):
     @property
     def melody(self) -> np.ndarray:
         """The notes of the melody so far, int64 (a copy)."""
-        return self.core.melodies[0, : max(int(self.core.positions[0]), 0)].copy()
+        return self.sequence
 
-    @property
-    def primer(self) -> np.ndarray:
-        """The notes fed to the Reward RNN before the melody (a copy)."""
-        return self.core.primers[0].copy()
+    def resolve_primer(self, primer: object) -> np.ndarray:
+        """A ``reset`` primer option: a MIDI/ABC file or classes (:func:`melody_env.task.resolve_primer`)."""
+        return resolve_primer(primer)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Start a new melody: draw the primer from ``np_random`` and feed it to the Reward RNN.
+    def _check_action(self, action: object) -> int:
+        return _check_action(action)
 
-        :param seed: seeds ``np_random`` (Gymnasium semantics).
-        :param options: ``{"primer": ...}`` to override the primer for this melody only.
-        """
-        super().reset(seed=seed)
-        options = dict(options or {})
-        primer = resolve_primer(options.pop("primer")) if "primer" in options else None
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}; the only one is 'primer'")
-        self.core.reset_rows(self._mask, [self.core.draw_primer(self.np_random, primer)])
-        self._show()
-        return self._observation(), {"prior_log_probs": self.core.log_probs[0].copy()}
-
-    def step(self, action: int) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        """Play note ``action``; see the class docs for the reward and ``info``."""
-        self._action[0] = _check_action(action)
-        core = self.core
-        if not 0 <= core.positions[0] < core.melody_length:
-            raise ResetNeeded(
-                f"the melody is complete ({core.melody_length} notes) or not started; call reset() before step()"
-            )
-        reward, log_prior, music_theory, rule_values = core.step(self._action)
-        info = dict(zip(self._rule_keys, rule_values[0].tolist(), strict=True))
-        info["log_prior"] = float(log_prior[0])
-        info["music_theory"] = float(music_theory[0])
-        info["prior_log_probs"] = core.log_probs[0].copy()
-        terminated = bool(core.positions[0] == core.melody_length)
-        self._show()
-        return self._observation(), float(reward[0]), terminated, False, info
+    def _complete_message(self) -> str:
+        return f"the melody is complete ({self.core.melody_length} notes) or not started; call reset() before step()"
 
     def _show(self) -> None:
         if self._window is not None:
@@ -245,19 +211,7 @@ class MelodyComposeEnv(gym.Env):
         every step and returns ``None``."""
         if self.render_mode == "human":
             return None
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
-            return None
-        return render_melody(self.render_mode, self.core.primers[0], self.melody, self.core.melody_length)
-
-    def _observation(self) -> dict[str, Any]:
-        core = self.core
-        return {
-            "note": np.int64(core.notes[0]),
-            "h": core.h[0].copy(),
-            "c": core.c_state[0].copy(),
-            "position": np.int64(core.positions[0]),
-        }
+        return super().render()
 
 
 def _check_action(action: object) -> int:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
-from melody_env.atomic import atomic_write
 from melody_env.encoding import DEFAULT_QPM, melody_to_notes, per_melody, primed
 from reward_rules.tokens import MAX_MIDI, MIN_MIDI, STEPS_PER_QUARTER, midi_to_class, token_name, validate_melody
+from sequence_env.atomic import atomic_write
 
 _HARMONICS = np.array([1.0, 0.5, 0.25, 0.125])
 _BACKGROUND = np.array([250, 250, 246], dtype=np.uint8)

@@ -35,7 +35,7 @@ from benchmarks.provenance import recorded
 from benchmarks.timing import machine
 from melody_env.data import load_corpus
 from melody_env.note_rnn import load_default_note_rnn
-from melody_env.threads import DEFAULT_TORCH_THREADS, torch_threads
+from sequence_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 
 NOTE_RNN = "note_rnn"
 """The name that stands for the shipped Note RNN in ``--models``."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.outside.features import FEATURES, INTERVAL_BINS, NOTE_LENGTH_BINS, RULE_FREE
 from benchmarks.outside.measures import closest_models, rule_free_means
 from benchmarks.page import MODEL_TITLES
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 VALIDATION = "validation halves"
 """Column of the validation set's second half compared with its first: the real-tune reference."""

@@ -34,8 +34,8 @@ from benchmarks.outside.measures import (
 )
 from benchmarks.outside.report import json_safe
 from benchmarks.sweep.scoring import melody_seed
-from melody_env.atomic import atomic_write
 from melody_env.data import load_corpus
+from sequence_env.atomic import atomic_write
 
 OUTSIDE_FILE = "outside.json"
 

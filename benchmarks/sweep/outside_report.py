@@ -29,7 +29,7 @@ from benchmarks.sweep.aggregate import statistic_summary
 from benchmarks.sweep.outside import outside_identity, read_outside
 from benchmarks.sweep.report import cell_title
 from benchmarks.sweep.trial import seed_dir
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 MEANS = ("rule_free_overlap_area", "rule_free_kl_divergence", "ruled_overlap_area", "ruled_kl_divergence")
 """The means over feature groups, as :func:`~benchmarks.outside.measures.rule_free_means` names them."""

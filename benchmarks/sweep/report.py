@@ -36,7 +36,7 @@ from benchmarks.sweep.differences import (
 )
 from benchmarks.sweep.grid import NOTE_RNN, TrialSpec
 from benchmarks.sweep.trial import read_result, seed_dir
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 _PLAIN = ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior")
 

@@ -36,9 +36,9 @@ from benchmarks.provenance import code_state
 from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
 from benchmarks.sweep.outside import outside_identity, read_outside, write_outside
 from benchmarks.sweep.scoring import score_model
-from melody_env.atomic import atomic_write
 from melody_env.note_rnn import load_default_note_rnn
-from melody_env.threads import torch_threads
+from sequence_env.atomic import atomic_write
+from sequence_env.threads import torch_threads
 
 Report = Callable[[float], None]
 STATS_FILE = "stats.json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 
 def test_replaces_whole_file_with_readable_mode(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ import melody_env
 from melody_env.data import load_corpus
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN, load_default_note_rnn
-from melody_env.reward import check_c, compose_reward
 from reward_rules import DEFAULT_RULES, Key, RuleSet, music_theory_rewards
+from sequence_env.reward import check_c, compose_reward
 
 LOG_38 = math.log(38.0)
 

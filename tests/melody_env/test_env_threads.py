@@ -9,6 +9,7 @@ import torch
 
 import melody_env.batch
 import melody_env.note_rnn
+import sequence_env.lstm
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN
 from melody_env.sb3_vec_env import MelodySB3VecEnv
@@ -66,7 +67,7 @@ def test_torch_work_runs_on_the_env_threads_and_the_caller_keeps_its_own(seen, e
 @pytest.mark.parametrize("env_threads", [2, None])
 def test_loading_a_checkpoint_runs_on_one_thread(monkeypatch, env_threads):
     loads: list[int] = []
-    _spy(monkeypatch, melody_env.note_rnn, "load_state_dict_strict", loads)
+    _spy(monkeypatch, sequence_env.lstm, "load_state_dict_strict", loads)
     torch.set_num_threads(CALLER)
     NoteRNN.load(DEFAULT_CHECKPOINT)
     melody_env.note_rnn.load_default_note_rnn()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import melody_env.checkpoint as checkpoint_module
-from melody_env.checkpoint import CheckpointError, checkpoint_paths, load_checkpoint, save_checkpoint
+import sequence_env.checkpoint as checkpoint_module
 from melody_env.note_rnn import (
     FORMAT_VERSION,
     KIND,
@@ -18,9 +17,10 @@ from melody_env.note_rnn import (
     NoteRNNConfig,
     load_default_note_rnn,
     primer_from_file,
-    tanh,
 )
 from reward_rules.tokens import NUM_CLASSES
+from sequence_env.checkpoint import CheckpointError, checkpoint_paths, load_checkpoint, save_checkpoint
+from sequence_env.lstm import tanh
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from melody_env.sampling import sample_logits
+from sequence_env.sampling import sample_logits
 
 
 def test_frequencies_follow_the_tempered_softmax() -> None:

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from melody_env.checkpoint import load_checkpoint
 from melody_env.note_rnn import KIND, NoteRNN, NoteRNNConfig
 from melody_env.training import (
     TrainingDivergedError,
@@ -21,6 +20,7 @@ from melody_env.training import (
     train_note_rnn,
     validation_windows,
 )
+from sequence_env.checkpoint import load_checkpoint
 
 TINY = NoteRNNConfig(hidden_size=16)
 

@@ -119,7 +119,7 @@ def test_reset_mask_matches_sync(rnn):
 def test_one_batched_rnn_and_rules_call_per_step(rnn, monkeypatch):
     envs = MelodyComposeVectorEnv(num_envs=16, checkpoint=rnn, melody_length=LENGTH)
     calls = {"rnn": 0, "rules": 0}
-    rnn_step, rules_step = envs.core.inference_rnn.step, envs.core.evaluator.step
+    rnn_step, rules_step = envs.core.stepper.step, envs.core.evaluator.step
 
     def count(name, fn):
         def wrapped(*args, **kwargs):
@@ -128,7 +128,7 @@ def test_one_batched_rnn_and_rules_call_per_step(rnn, monkeypatch):
 
         return wrapped
 
-    monkeypatch.setattr(envs.core.inference_rnn, "step", count("rnn", rnn_step))
+    monkeypatch.setattr(envs.core.stepper, "step", count("rnn", rnn_step))
     monkeypatch.setattr(envs.core.evaluator, "step", count("rules", rules_step))
     envs.reset(seed=0)  # one-note primers are table lookups: no call
     for _ in range(LENGTH + 1):  # 8 notes, then the all-rows autoreset step (no call)

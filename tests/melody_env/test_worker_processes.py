@@ -125,7 +125,7 @@ def test_forkserver_preload_keeps_what_was_there(run_python):
     """)
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no forkserver start method here")
-    assert run_python(["-c", code]).strip() == "['__main__', 'json', 'melody_env']"
+    assert run_python(["-c", code]).strip() == "['__main__', 'json', 'sequence_env', 'melody_env']"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from melody_env.atomic import atomic_write
+from sequence_env.atomic import atomic_write
 
 _SUFFIXES = (".safetensors", ".json")
 
