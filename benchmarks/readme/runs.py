@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.compare import tests as compare_tests
-from benchmarks.readme.text import finite, floor_sentence, load, number, percent, tests_of, tests_table, with_interval
+from benchmarks.readme.text import (
+    commands,
+    finite,
+    floor_sentence,
+    load,
+    number,
+    percent,
+    tests_of,
+    tests_table,
+    with_interval,
+)
 from benchmarks.sweep.aggregate import BETTER
 from benchmarks.sweep.differences import compare, family
 from benchmarks.sweep.grid import format_value
@@ -22,7 +32,13 @@ def c_sweep(results: Path) -> str:
     summary = load(results, "c_sweep", "summary.json")
     cs = [format_value(float(c)) for c in summary["settings"]["c"]]
     n = summary["cells"][f"q/c={cs[0]}"]["n_seeds"]
-    lines = [f"Mean over **{n} seeds** [95 % t-interval], {summary['settings']['steps']:,} env steps per tuner:", ""]
+    steps = summary["settings"]["steps"]
+    lines = [
+        commands(summary["command"]),
+        "",
+        f"Mean over **{n} seeds** [95 % t-interval], {steps:,} env steps per tuner:",
+        "",
+    ]
     for name, title in (("mean_log_prior", "mean log p(a\\|s)"), ("mean_music_theory_reward", "mean rMT per note")):
         lines += [f"| {title} | " + " | ".join(f"c = {c}" for c in cs) + " |", "|---|" + "---|" * len(cs)]
         for algorithm in ALGORITHMS:
@@ -86,6 +102,12 @@ def _kl_block(results: Path, index: int, columns: Sequence[str]) -> str:
     return "\n".join([head, "", *_kl_table(sweep, columns), "", tested, "", *tests_table(rows)])
 
 
+def kl_pg_commands(results: Path) -> str:
+    """The commands of the two sweeps and of their comparison, as recorded."""
+    report = load(results, "kl_pg", "comparison.json")
+    return commands(*(sweep["command"] for sweep in report["sweeps"]), report["command"])
+
+
 def kl_pg_matched(results: Path) -> str:
     """The matched-KL sweep: every algorithm's c moved so that its KL to the prior tracked the target."""
     return _kl_block(results, 1, ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior", "distinct_melodies",
@@ -110,7 +132,9 @@ ABLATION_TITLES = {"mean_log_prior": "mean log p(a\\|s) under the Note RNN",
 
 def ablations(results: Path) -> str:
     """The quoted ablations: each switch off and on (seed means), the paper's value, the test of the change."""
-    data = load(results, "ablations", "ablations.json")["comparisons"]
+    ablation = load(results, "ablations", "ablations.json")
+    data = ablation["comparisons"]
+    recorded = sorted({cell["command"] for cell in ablation["cells"].values()})
     rows = []
     for switch, model, name in ABLATIONS:
         entry = data[switch]["models"][model][name]
@@ -134,7 +158,8 @@ def ablations(results: Path) -> str:
         lines.append(
             f"| `{r['switch']}` | {cell_title(r['model'])} | {title} | " + " | ".join(values) + f" | {tests} |"
         )
-    return "\n".join([*lines, "", "Seed means (off: the switch off, on: on). " + floor_sentence(rows)])
+    return "\n".join([commands(*recorded), "", *lines, "", "Seed means (off: the switch off, on: on). "
+                      + floor_sentence(rows)])  # fmt: skip
 
 
 def _table(speed: Mapping[str, Any], section: str, index: int = 0) -> dict[str, Any]:
@@ -153,6 +178,7 @@ def speed(results: Path) -> str:
     """The speed table, every figure from ``speed.json`` (the tables of the committed ``speed.md``)."""
     data = load(results, "speed.json")
     head = [line for line in data["lines"] if line.startswith(("Machine:", "Run:"))]
+    command = next(line for line in data["lines"] if line.startswith("Command:")).split("`")[1]
     training, steps = _table(data, "3. Training"), _table(data, "3. Training", 1)
     single, population = _table(data, "3. Training", 2), _table(data, "3b.")
     load_ = _table(data, "2b.")
@@ -165,7 +191,8 @@ def speed(results: Path) -> str:
     whole, staged = _table(data, "4.")["rows"][-3], _table(data, "4.")["rows"][-4]
     paper = next(line for line in data["lines"] if line.startswith("- wall time:"))
     ratio = lambda a, b: f"{_value(a) / _value(b):.2f}×"  # noqa: E731
-    lines = [f"From `{data['report']}`. {'; '.join(h.rstrip() for h in head)}", "", "| what | figure |", "|---|---|",
+    lines = [commands(command), "", f"From `{data['report']}`. {'; '.join(h.rstrip() for h in head)}", "",
+             "| what | figure |", "|---|---|",
              f"| Q-learning at docs/spec.md §6 settings, N = 64, incl. gradient steps | {ours} env steps/s: "
              f"**{ratio(ours, dqn)}** SB3 DQN ({dqn}), **{ratio(ours, python)}** our Python gradient step ({python}) |",
              f"| one gradient step of batch 32, alone | {k1_native} µs compiled, {k1_py} µs in Python "
@@ -195,4 +222,14 @@ def paper_run(results: Path) -> str:
             f"{training / 60:.1f} of them training (four tuners, two at a time).")  # fmt: skip
 
 
-__all__ = ["ABLATIONS", "ablations", "c_sweep", "kl_pg_fixed", "kl_pg_matched", "paper_run", "scoring_title", "speed"]
+__all__ = [
+    "ABLATIONS",
+    "ablations",
+    "c_sweep",
+    "kl_pg_commands",
+    "kl_pg_fixed",
+    "kl_pg_matched",
+    "paper_run",
+    "scoring_title",
+    "speed",
+]

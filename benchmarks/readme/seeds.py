@@ -10,6 +10,7 @@ from benchmarks.readme.text import (
     PLAIN,
     TABLE1_ROWS,
     TUNERS,
+    commands,
     finite,
     floor_sentence,
     load,
@@ -25,12 +26,12 @@ from benchmarks.sweep.report import cell_title
 
 
 def seeds_table1(results: Path) -> str:
-    """Table 1 over the five-seed sweep: the mean and t-interval per tuner, the paper's Note RNN / Q / Ψ."""
+    """Table 1 over the seeds of its sweep: the mean and t-interval per tuner, the paper's Note RNN / Q / Ψ."""
     summary = load(results, "seeds", "summary.json")
     n = summary["cells"]["q/c=0.5"]["n_seeds"]
     head = "| statistic | Note RNN | Q | Ψ | G | RL only | paper: Note RNN / Q / Ψ |"
-    lines = [f"Mean over **{n} seeds** [95 % t-interval over seeds; fractions clipped to 0–100 %]:", "", head,
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    caption = f"Mean over **{n} seeds** [95 % t-interval over seeds; fractions clipped to 0–100 %]:"
+    lines = [commands(summary["command"]), "", caption, "", head, "|---|---|---|---|---|---|---|"]
     for name, title in TABLE1_ROWS.items():
         kind = "plain" if name in PLAIN else "percent"
         base = finite(seeds_of(summary, "note_rnn", name))
@@ -53,7 +54,7 @@ SEEDS_CLAIMS = (
     ("rl_only/c=0.5", "g/c=0.5", "mean_log_prior"), ("q/c=0.5", "psi/c=0.5", "unique_min_note"),
     ("q/c=0.5", "note_rnn", "distinct_melodies"),
 )  # fmt: skip
-"""The README's comparisons on the five-seed Table 1: each tuner against the Note RNN on the rules the paper
+"""The README's comparisons on the Table 1 sweep: each tuner against the Note RNN on the rules the paper
 discusses, G against Q and Ψ, RL-only against G on log p, Q against Ψ, Q's distinct melodies."""
 
 

@@ -86,6 +86,11 @@ def with_interval(values: Sequence[float | None], kind: str = "plain", digits: i
     return f"{head}{unit} [{show(interval[0])}, {show(interval[1])}]"
 
 
+def commands(*lines: str) -> str:
+    """Recorded command lines as a shell block."""
+    return "```bash\n" + "\n".join(lines) + "\n```"
+
+
 def seeds_of(summary: Mapping[str, Any], key: str, name: str) -> list[float | None]:
     """Per-seed values of ``name`` in cell ``key`` of a sweep's ``summary.json``."""
     return summary["cells"][key]["stats"][name]["per_seed"]
@@ -98,8 +103,8 @@ def floor_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     cover = ", ".join(f"{100 * poi_coverage(n, m):.0f} % at {n} against {m}" for n, m in sizes)
     return (f"The {len(rows)} comparisons are one family (Holm's adjustment); the smallest possible exact "
             f"Mann–Whitney p-value is {floors}, against {0.05 / len(rows):.2g} needed by the first of "
-            f"{len(rows)}. The intervals of P are percentile bootstraps, nominal 95 %, which covered P = ½ in "
-            f"{cover} simulated pairs of normal seeds without a difference.")  # fmt: skip
+            f"{len(rows)}. The intervals of P are percentile bootstraps, nominal 95 %; in simulated pairs of normal "
+            f"seeds without a difference they covered P = ½ {cover}.")  # fmt: skip
 
 
 def tests_table(rows: Sequence[Mapping[str, Any]], label: Callable[[str], str] = cell_title) -> list[str]:
@@ -127,6 +132,7 @@ __all__ = [
     "PLAIN",
     "TABLE1_ROWS",
     "TUNERS",
+    "commands",
     "finite",
     "floor_sentence",
     "load",

@@ -22,6 +22,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "paper_run": runs.paper_run,
     "c_sweep": runs.c_sweep,
     "ablations": runs.ablations,
+    "kl_pg_commands": runs.kl_pg_commands,
     "kl_pg_matched": runs.kl_pg_matched,
     "kl_pg_fixed": runs.kl_pg_fixed,
     "speed": runs.speed,
