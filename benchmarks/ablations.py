@@ -38,7 +38,7 @@ from agents.population import Population
 from benchmarks.ablations_report import write_report
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, log_prior, summarise
-from benchmarks.provenance import recorded
+from benchmarks.provenance import code_state, recorded
 from benchmarks.timing import machine
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from sequence_env.atomic import atomic_write
@@ -107,6 +107,8 @@ class Args:
     """the Note RNN trained with --labels paper on the same budget"""
     out: str = "benchmarks/results/ablations"
     """folder of cells/<cell>.json, ablations.md and ablations.json"""
+    allow_mixed_commits: bool = False
+    """report cells trained at different commits together (the report says so)"""
 
     def __post_init__(self) -> None:
         for name in ("seeds", "steps", "melodies", "n_envs"):
@@ -177,7 +179,7 @@ def run_cell(name: str, args: Args, command: str) -> dict[str, Any]:
         models[algorithm] = {str(s): score(t, prior, args.melodies, s) for s, t in zip(seeds, tuners, strict=True)}
         print(f"{name}/{algorithm}: {len(seeds)} seeds in {seconds[algorithm]['wall'] / 60:.1f} min", flush=True)
     result = {"cell": name, "title": cell.title, "baseline": cell.baseline, "identity": wanted, "command": command,
-              "machine": machine(), "train_seconds": seconds, "models": models}  # fmt: skip
+              "machine": machine(), "code": code_state(), "train_seconds": seconds, "models": models}  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
@@ -191,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with torch_threads(1), recorded(args.out, command):
         for name in args.cell_names():
             run_cell(name, args, command)
-            write_report(Path(args.out))
+            write_report(Path(args.out), args.allow_mixed_commits)
     print(f"wrote {Path(args.out) / 'ablations.md'}")
     return 0
 
