@@ -12,8 +12,8 @@ while Ray Tune installs pandas 3; the three functions are a few lines each.
   percentiles of those aggregates. Every (cell, statistic) here is one task, so its stratified
   bootstrap resamples its seeds.
 - t-interval: the Student t-interval of the mean over seeds, the interval the tables show (the percentile
-  bootstrap of a mean covers far less than its nominal 95 % at a few seeds: about 76 % at 3 and 84 % at 5,
-  ``benchmarks.sweep.differences.bootstrap_coverage``).
+  bootstrap of a mean covers far less than its nominal 95 % at a few seeds: about 76 % at 3 and 83 % at 5,
+  ``python -m benchmarks.sweep.coverage``).
 - Probability of improvement P(X > Y): the chance that a random seed of X beats a random seed of Y on
   a statistic, ties counting one half (the Mann-Whitney U statistic / (n m)), averaged over tasks.
 """
