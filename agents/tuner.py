@@ -48,6 +48,7 @@ from agents.exploration import (
 from agents.networks import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
 from agents.population import LockStep
 from agents.prior_drift import make_prior_drift
+from agents.saving import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.sb3_agent import SB3Agent
 from agents.sb3_policy import (
     RLTunerPolicy,
@@ -56,7 +57,6 @@ from agents.sb3_policy import (
     learning_rate_schedule,
     load_parameters,
 )
-from agents.serialization import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.step.update import CLIP_MODES, AdamState
 from agents.training_state import NaNLossError
 from agents.vec_env import (
@@ -70,8 +70,8 @@ from agents.vec_env import (
     n_envs_for,
     reward_parts,
 )
-from sequence_env.batch import observation_space
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.envs.batch import observation_space
 from sequence_env.prior import AutoregressivePrior
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads

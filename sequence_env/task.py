@@ -130,12 +130,18 @@ def register_task(name: str, factory: Callable[..., SequenceTask]) -> None:
 
 
 def make_task(name: str, module: str | None = None, **options: Any) -> SequenceTask:
-    """The registered task ``name`` built with ``options``; ``module`` is imported first if the name is unknown.
+    """The registered task ``name`` built with ``options``.
+
+    An unknown name imports ``module`` first, or else the installed instances (:mod:`sequence_env.plugins`).
 
     :raises ValueError: no task of that name is registered.
     """
     if name not in _TASKS and module:
         importlib.import_module(module)
+    if name not in _TASKS:
+        from sequence_env.plugins import load_env_plugins
+
+        load_env_plugins()
     if name not in _TASKS:
         known = ", ".join(sorted(_TASKS)) or "none"
         raise ValueError(f"no sequence task named {name!r} is registered (known: {known}); import its package first")

@@ -36,14 +36,14 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from agents.adaptive_c import make_c_controller
-from agents.kl.checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
 from agents.kl.policy import KLActorCritic
 from agents.kl.rollout import collect_rollout, grouped_vector_env
-from agents.kl.training import GoodState, train_on_rollout
+from agents.kl.rollout_update import GoodState, train_on_rollout
+from agents.kl.saving import check_kl_checkpoint, kl_agent_state, load_kl_agent
+from agents.saving import load_agent, save_agent
 from agents.sb3_agent import SB3Agent
-from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_prior, env_attribute, env_prior, env_task, n_envs_for
-from sequence_env.batch import observation_space
+from sequence_env.envs.batch import observation_space
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.compare import tests as compare_tests
 from benchmarks.readme.text import (
     commands,
     finite,
@@ -20,6 +19,7 @@ from benchmarks.readme.text import (
     with_interval,
 )
 from benchmarks.sweep.aggregate import BETTER
+from benchmarks.sweep.compare import tests as compare_tests
 from benchmarks.sweep.differences import compare, family
 from benchmarks.sweep.grid import format_value
 from benchmarks.sweep.report import cell_title

@@ -18,7 +18,7 @@ from stable_baselines3.common.vec_env import VecEnvWrapper
 from agents import NaNLossError, RLTuner
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from sequence_env.checkpoint import CheckpointError
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 
 
 class Recorder(BaseCallback):

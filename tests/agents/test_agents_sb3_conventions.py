@@ -17,7 +17,7 @@ from melody_env.batch import MelodyBatch
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from sequence_env.checkpoint import CheckpointError
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 
 
 def step_once(venv, action=14):

@@ -49,7 +49,7 @@ def test_rollout_storage_hands_back_whole_melodies():
     for step in range(4):
         storage.add(step, values=torch.tensor([10.0 * step, 10.0 * step + 1]))
     # melody b * N + row holds steps b * T .. b * T + T - 1 of that row
-    assert storage.melodies().values.tolist() == [[0, 10], [1, 11], [20, 30], [21, 31]]
+    assert storage.episodes().values.tolist() == [[0, 10], [1, 11], [20, 30], [21, 31]]
     with pytest.raises(ValueError, match="multiple of the episode length"):
         RolloutStorage(n_steps=3, n_envs=2, max_length=2)
 

@@ -13,7 +13,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
 from agents import KLPPO, NaNLossError
-from agents.serialization import save_agent
+from agents.saving import save_agent
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from reward_rules import RuleEvaluator
 from sequence_env.checkpoint import CheckpointError

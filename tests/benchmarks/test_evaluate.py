@@ -10,7 +10,15 @@ import torch
 
 import benchmarks.evaluate as evaluate
 from agents import RLTuner
-from benchmarks.evaluate import Scored, compose, compose_and_score, compose_chunk, log_prior, summarise, worker_count
+from benchmarks.evaluate import (
+    Scored,
+    compose,
+    compose_and_score,
+    compose_chunk,
+    log_prior,
+    summarise,
+    worker_count,
+)
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import Key, score_melodies
 

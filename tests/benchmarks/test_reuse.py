@@ -9,7 +9,7 @@ import pytest
 
 from agents import RLTuner
 from benchmarks.provenance import code_state
-from benchmarks.reuse import (
+from benchmarks.reproduction.reuse import (
     Asked,
     SettingsError,
     check_reused,

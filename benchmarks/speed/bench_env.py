@@ -6,8 +6,8 @@ Targets: single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-
 env's own ``FrozenLSTM.step``, log-softmax included), with their ratio. Random actions; resets
 and autoresets included.
 
-    python -m benchmarks.bench_env                      # full run
-    python -m benchmarks.bench_env --single-steps 2000 --vector-steps 64 --out /tmp/env.md
+    python -m benchmarks.speed.bench_env                      # full run
+    python -m benchmarks.speed.bench_env --single-steps 2000 --vector-steps 64 --out /tmp/env.md
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN
 from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules import RuleEvaluator
-from sequence_env.frozen import FrozenLSTM
+from sequence_env.envs.frozen import FrozenLSTM
 
 
 @dataclass
@@ -118,9 +118,9 @@ def bench_rules(n: int, steps: int, repeats: int, seed: int = 0) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_env [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_env [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_env", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_env", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
     rnn, source = reward_rnn(args.checkpoint, args.seed)
     n, repeats, seed = args.num_envs, args.repeats, args.seed
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# MelodyCompose-v0 benchmark",
         "",
-        f"Command: `{command('benchmarks.bench_env', argv)}`",
+        f"Command: `{command('benchmarks.speed.bench_env', argv)}`",
         "",
         f"Machine: {machine()}; shared with other jobs, so timings are noisy. Reward RNN: {source}. "
         f"Best of {repeats} runs; random actions.",

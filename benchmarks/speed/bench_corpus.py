@@ -3,7 +3,7 @@
 Cold = a fresh temporary cache directory (every tune parsed); warm = the same call again (the
 ``.npz`` cache), measured in this process and in a fresh Python process (imports included).
 
-    python -m benchmarks.bench_corpus [--workers 2] [--single]
+    python -m benchmarks.speed.bench_corpus [--workers 2] [--single]
 """
 
 from __future__ import annotations
@@ -92,16 +92,16 @@ def corpus_lines(source: str, summary: dict) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_corpus [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_corpus [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_corpus", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_corpus", __doc__.splitlines()[0])
     started, start = time.time(), time.perf_counter()
     load_before = os.getloadavg()[0]
     rows, summary = time_corpus(args.source, args.workers, args.single)
     lines = [
         "# Corpus encoding benchmark",
         "",
-        f"Command: `{command('benchmarks.bench_corpus', argv)}`  ",
+        f"Command: `{command('benchmarks.speed.bench_corpus', argv)}`  ",
         f"Machine: {machine()}; shared with other jobs (load average {load_before:.1f} at the start), "
         "so wall times are noisy; CPU seconds (this process + finished children) are steadier.",
         "",
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     write_report(args.output, lines)
     write_provenance(
-        args.output, provenance(command("benchmarks.bench_corpus", argv), started, time.perf_counter() - start)
+        args.output, provenance(command("benchmarks.speed.bench_corpus", argv), started, time.perf_counter() - start)
     )
     return 0
 

@@ -10,8 +10,8 @@ same measures in benchmarks/results/speed.md).
 2. A short Q run from the shipped Note RNN: melodies composed and scored as for Table 1
    (``benchmarks.evaluate``, docs/spec.md §7) from the Note RNN and from the tuned policy.
 
-    python -m benchmarks.bench_agents                              # full run
-    python -m benchmarks.bench_agents --speed-steps 4000 --short-steps 2000 --out /tmp/agents.md
+    python -m benchmarks.speed.bench_agents                              # full run
+    python -m benchmarks.speed.bench_agents --speed-steps 4000 --short-steps 2000 --out /tmp/agents.md
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def report(args: Args, argv: Sequence[str]) -> str:
     lines = [
         "# Agents: throughput and a short Q run",
         "",
-        f"Command: `{command('benchmarks.bench_agents', argv)}`  ",
+        f"Command: `{command('benchmarks.speed.bench_agents', argv)}`  ",
         f"Machine: {machine()}; shared with other jobs, so numbers are noisy.",
         "",
         f"## Throughput (N = {args.num_envs} melodies, best of {args.repeats} interleaved chunks of "
@@ -285,9 +285,9 @@ def report(args: Args, argv: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_agents [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_agents [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_agents", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_agents", __doc__.splitlines()[0])
     write_report(args.out, report(args, argv).splitlines())
     return 0
 

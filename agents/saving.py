@@ -66,7 +66,7 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     return tensors, data
 
 
-LEGACY_TASK = {"name": "melody", "module": "melody_env.task"}
+LEGACY_TASK = {"name": "melody", "module": "melody_env"}
 """The task of files written before tasks were saved (they hold ``note_rnn_config``): melodies."""
 
 

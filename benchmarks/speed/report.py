@@ -11,8 +11,8 @@
 5. The wall time of the paper-scale reproduction, read from its ``table1.json``.
 6. These figures beside the original implementation's reported ones (not measured here).
 
-    rl-tuner speed                       # = python -m benchmarks.speed; about 5 minutes on 2 cores
-    python -m benchmarks.speed --corpus tests/melody_env/data --corpus-workers 1 --single-steps 200 \\
+    rl-tuner speed                       # = python -m benchmarks.speed.report; about 5 minutes on 2 cores
+    python -m benchmarks.speed.report --corpus tests/melody_env/data --corpus-workers 1 --single-steps 200 \\
         --vector-steps 8 --agent-envs 10 --agent-steps 400 --melodies 100 --repeats 1 --out /tmp/speed.md
 """
 
@@ -31,7 +31,6 @@ import numpy as np
 import torch
 
 from agents import RLTuner
-from benchmarks import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import (
     CHUNK,
@@ -48,6 +47,7 @@ from benchmarks.evaluate import (
 )
 from benchmarks.page import MODEL_TITLES
 from benchmarks.provenance import recorded
+from benchmarks.speed import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
@@ -425,7 +425,7 @@ def comparison_section(steps_per_second: float, melodies_per_second: float, pape
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``rl-tuner speed`` / ``python -m benchmarks.speed [--options]``."""
+    """Entry point: ``rl-tuner speed`` / ``python -m benchmarks.speed.report [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner speed", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
@@ -449,7 +449,7 @@ def _run(args: Args, argv: list[str]) -> None:
     lines = [
         "# Speed report",
         "",
-        f"Command: `{command('benchmarks.speed', argv)}` (or `rl-tuner speed` with the same flags)  ",
+        f"Command: `{command('benchmarks.speed.report', argv)}` (or `rl-tuner speed` with the same flags)  ",
         f"Machine: {machine()}  ",
         f"Run: {time.strftime('%Y-%m-%d %H:%M %Z')}, {duration(time.perf_counter() - start)}; all parts in this one "
         "run, one after the other (the corpus's cold encoding and section 4's whole runs use worker processes, "
