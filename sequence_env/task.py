@@ -13,16 +13,18 @@ import importlib
 import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from sequence_env.terms import RewardTerms
 from sequence_env.vocabulary import Vocabulary
 
+if TYPE_CHECKING:  # torch is imported where primers are drawn for composing, not when a task is registered
+    import torch
+
 PrimerDraw = Callable[[np.random.Generator], np.ndarray]
-PrimerBatch = Callable[[int, "torch.Generator | None"], torch.Tensor]
+PrimerBatch = Callable[[int, "torch.Generator | None"], "torch.Tensor"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class SequenceTask:
 
     def sample_primers(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``(n, P)`` int64 primers for composing ``n`` sequences."""
+        import torch
+
         if self.primer_batch is not None:
             return self.primer_batch(n, generator)
         if self.primer is None:
