@@ -34,7 +34,7 @@ class Args:
     """processes for the cold run"""
     single: bool = False
     """also time a cold run with one worker"""
-    output: str = str(Path(__file__).parent / "results" / "corpus.md")
+    output: str = str(Path(__file__).parents[1] / "results" / "corpus.md")
     """where to write the results table"""
 
 

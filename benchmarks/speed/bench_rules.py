@@ -38,7 +38,7 @@ class Args:
     """Timed repetitions; the best is reported (the machine is shared)."""
     seed: int = 0
     """Seed of the synthetic melodies."""
-    out: str = str(Path(__file__).parent / "results" / "rules.md")
+    out: str = str(Path(__file__).parents[1] / "results" / "rules.md")
     """Markdown report written here."""
 
 
