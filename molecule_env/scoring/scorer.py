@@ -128,7 +128,7 @@ class MoleculeScorer:
     def score(self, smiles: Sequence[str]) -> list[Score]:
         """The :class:`Score` of each SMILES, in order; each unique uncached SMILES is scored once."""
         missing = list(dict.fromkeys(s for s in smiles if s not in self.cache))
-        self.hits += len(smiles) - sum(1 for s in smiles if s in missing)
+        self.hits += len(smiles) - len(missing)  # cached, or a repeat within the batch
         self.misses += len(missing)
         if missing:
             if len(self.cache) + len(missing) > self.max_cache:
