@@ -5,7 +5,7 @@ See docs/spec.md §5-§7. :class:`Population` trains K tuners in lock-step.
 
 from agents.algorithms import GTuner, PsiTuner, QTuner, RLOnlyTuner
 from agents.kl.ppo import KLPPO
-from agents.policies import ALGORITHMS
+from agents.networks import ALGORITHMS
 from agents.population import Population
 from agents.training_state import NaNLossError
 from agents.tuner import RLTuner

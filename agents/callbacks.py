@@ -1,4 +1,4 @@
-"""Training diagnostics as an SB3 callback: reward parts, each rule, KL to the prior, policy entropy.
+"""Training diagnostics as an SB3 callback: reward parts, each reward term, KL to the prior, policy entropy.
 
 :class:`TuningStatsCallback` is added to every :meth:`agents.RLTuner.learn` call. At each vector step
 it averages, over the N melodies, what the env reports (log p(a|s), rMT and each rule's reward, read
@@ -14,25 +14,27 @@ import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.policies import kl_and_entropy
+from agents.networks import kl_and_entropy
 from agents.vec_env import info_columns
-
-RULE_PREFIX = "rules/"
 
 
 class TuningStatsCallback(BaseCallback):
-    """Log ``reward/log_prior``, ``reward/music_theory``, ``reward/<rule>``, ``policy/kl_to_prior`` and
-    ``policy/entropy`` (means over melodies and steps between two log dumps)."""
+    """Log ``reward/log_prior``, ``reward/<sum>``, ``reward/<term>``, ``policy/kl_to_prior`` and
+    ``policy/entropy`` (means over rows and steps between two log dumps).
+
+    ``<sum>`` and ``<term>`` are the task's names: for melodies ``reward/music_theory`` and ``reward/<rule>``.
+    """
 
     def _on_step(self) -> bool:
         infos = self.locals["infos"]
         record = self.logger.record_mean
         if infos and "log_prior" in infos[0]:
-            keys = ["log_prior", "music_theory", *(k for k in infos[0] if k.startswith(RULE_PREFIX))]
+            task = self.model.task
+            keys = ["log_prior", task.sum_key, *(k for k in infos[0] if k.startswith(task.term_prefix))]
             columns = info_columns(self.training_env, infos, keys)
             means = np.vstack(list(columns.values())).mean(1).tolist()  # one reduction for every key
             for key, mean in zip(keys, means, strict=True):
-                record("reward/" + key.removeprefix(RULE_PREFIX), mean)
+                record("reward/" + key.removeprefix(task.term_prefix), mean)
         kl, entropy = torch.stack(kl_and_entropy(self.locals["logits"], self.locals["log_prior"])).mean(1).tolist()
         record("policy/kl_to_prior", kl)
         record("policy/entropy", entropy)

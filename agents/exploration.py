@@ -1,6 +1,6 @@
 """Exploration: ε-greedy on a linear schedule, or Boltzmann sampling from the policy (docs/spec.md §6).
 
-Both act on *policy logits* (see :func:`agents.policies.policy_logits`): the greedy action is their
+Both act on *policy logits* (see :func:`agents.networks.policy_logits`): the greedy action is their
 argmax and the Boltzmann action a sample of their softmax. The action returned is the one taken, and
 the one the replay stores (the original stored the argmax even when it explored).
 

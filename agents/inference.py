@@ -1,24 +1,27 @@
-"""Acting and composing with a tuned network: SB3-style ``predict``, batched melodies, Figure 4's curves.
+"""Acting and composing with a tuned network: SB3-style ``predict``, batched sequences, Figure 4's curves.
 
-Every function takes the :class:`~agents.policies.TunerNetworks` and the algorithm name and reads the
-policy through :func:`~agents.policies.policy_logits`: softmax(Q) for Q and RL-only, softmax(Ψ) for Ψ,
-softmax(G + log p) for G (docs/spec.md §7), or their argmax when greedy.
+Every function takes the :class:`~agents.networks.TunerNetworks` (or KLPPO's actor-critic, which has the
+same ``values``/``reward_rnn``) and the algorithm name and reads the policy through
+:func:`~agents.networks.policy_logits`: softmax(Q) for Q and RL-only, softmax(Ψ) for Ψ, softmax(G + log p)
+for G (docs/spec.md §7), or their argmax when greedy. Primers, file primers and the end token come from
+the task (:class:`sequence_env.task.SequenceTask`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from agents.policies import TunerNetworks, policy_logits
-from reward_rules.tokens import FIRST_PITCH_CLASS, validate_melody
+from agents.networks import policy_logits
 from sequence_env.sampling import sample_logits
+from sequence_env.task import SequenceTask
 
-State = tuple[np.ndarray, np.ndarray]
+State = tuple[np.ndarray, ...]
 Primer = str | os.PathLike | int | Sequence[int] | np.ndarray | Tensor | None
 
 
@@ -34,64 +37,68 @@ def draw(logits: Tensor, temperature: float | str, generator: torch.Generator | 
 
 @torch.no_grad()
 def predict_actions(
-    networks: TunerNetworks,
+    networks: Any,
     algorithm: str,
+    task: SequenceTask,
     observation: dict[str, np.ndarray],
     state: State | None,
     episode_start: np.ndarray | None,
     deterministic: bool,
     generator: torch.Generator,
 ) -> tuple[np.ndarray, State]:
-    """SB3-RecurrentPPO-style step: ``state`` is the Q network's LSTM state before ``observation["note"]``.
+    """SB3-RecurrentPPO-style step: ``state`` is the network's recurrent state before the observed token.
 
-    :param observation: the env's observation dict, one env (``"note"`` a scalar) or N (``(N,)``).
-    :param state: ``(h, c)`` each ``(N, H)`` returned by the previous call, or ``None`` (zeros).
-    :param episode_start: ``(N,)`` True where a melody starts (its state is reset to zeros).
+    :param observation: the env's observation dict, one env (the token a scalar) or N (``(N,)``).
+    :param state: the state parts, each ``(N, size)``, returned by the previous call, or ``None`` (initial).
+    :param episode_start: ``(N,)`` True where an episode starts (its state is reset to the initial state).
     :param deterministic: argmax of the policy logits, else a sample of their softmax (docs/spec.md §7).
     :return: ``(actions, next state)``; actions ``(N,)`` int64, or a 0-d array for a single env.
     """
-    if not isinstance(observation, dict) or "note" not in observation or "h" not in observation:
-        raise TypeError("observation must be the MelodyCompose dict with keys 'note' and 'h' (and 'c', 'position')")
-    raw = np.asarray(observation["note"])
-    notes = torch.as_tensor(raw.reshape(-1), dtype=torch.long)
-    n = notes.shape[0]
-    hidden = networks.config.hidden_size
+    prior_names = networks.reward_rnn.state_names
+    if not isinstance(observation, dict) or not {task.token_key, *prior_names} <= set(observation):
+        raise TypeError(
+            f"observation must be the env's dict with keys {task.token_key!r} and {', '.join(map(repr, prior_names))}"
+        )
+    raw = np.asarray(observation[task.token_key])
+    tokens = torch.as_tensor(raw.reshape(-1), dtype=torch.long)
+    n = tokens.shape[0]
+    initial = networks.initial_state(n)
     if state is None:
-        h = torch.zeros(n, hidden)
-        c = torch.zeros(n, hidden)
+        parts = [part.clone() for part in initial]
     else:
-        h = torch.as_tensor(np.asarray(state[0], dtype=np.float32)).reshape(n, hidden).clone()
-        c = torch.as_tensor(np.asarray(state[1], dtype=np.float32)).reshape(n, hidden).clone()
+        parts = [torch.as_tensor(np.asarray(part, dtype=np.float32)).reshape(n, -1).clone() for part in state]
     if episode_start is not None:
         start = torch.as_tensor(np.asarray(episode_start, dtype=bool).reshape(-1))
-        h[start] = 0.0
-        c[start] = 0.0
-    values, (h, c) = networks.values(notes, (h, c))
-    log_prior = networks.log_prior(torch.as_tensor(np.asarray(observation["h"], dtype=np.float32)).reshape(n, hidden))
-    logits = policy_logits(algorithm, values, log_prior)
+        for part, zero in zip(parts, initial, strict=True):
+            part[start] = zero[start]
+    values, new_state = networks.values(tokens, tuple(parts))
+    prior_state = tuple(
+        torch.as_tensor(np.asarray(observation[name], dtype=np.float32)).reshape(n, -1) for name in prior_names
+    )
+    logits = policy_logits(algorithm, values, networks.log_prior(prior_state))
     actions = draw(logits, "greedy" if deterministic else 1.0, generator).numpy()
     if raw.ndim == 0:
         actions = actions.reshape(())
-    return actions, (h.numpy(), c.numpy())
+    return actions, tuple(part.numpy() for part in new_state)
 
 
-def primer_batch(n: int, primer: Primer, num_classes: int, generator: torch.Generator | None) -> Tensor:
-    """The ``(n, P)`` notes fed before composing ``n`` melodies.
+def primer_batch(n: int, primer: Primer, task: SequenceTask, generator: torch.Generator | None) -> Tensor:
+    """The ``(n, P)`` tokens fed before composing ``n`` sequences.
 
-    :param primer: ``None`` (one random note onset per melody, classes 2..37, as the env primes,
-        docs/spec.md §6), a note class, a 1-D sequence of classes (every melody primed with it) or a 2-D
-        ``(n, P)`` array (row i primes melody i). A file is read by :func:`compose`.
+    :param primer: ``None`` (the task's primers, e.g. one random note onset per melody, docs/spec.md §6), a
+        token, a 1-D sequence of tokens (every sequence primed with it) or a 2-D ``(n, P)`` array (row i
+        primes sequence i). A file is read by :func:`compose`.
     """
     if primer is None:
-        return torch.randint(FIRST_PITCH_CLASS, num_classes, (n, 1), generator=generator)
-    tokens = torch.as_tensor(validate_melody(np.asarray(primer), name="primer"))
+        return task.sample_primers(n, generator)
+    tokens = torch.as_tensor(task.vocabulary.validate(np.asarray(primer), name="primer"))
     if tokens.ndim == 0:
         tokens = tokens.reshape(1)
     if tokens.ndim == 1:
         tokens = tokens.unsqueeze(0).expand(n, -1)
     if tokens.ndim != 2 or tokens.shape[0] != n or tokens.shape[1] < 1:
         raise ValueError(
-            f"primer must be a note, a sequence of notes for every melody, or (n={n}, P) rows, "
+            f"primer must be a token, a sequence of tokens for every sequence, or (n={n}, P) rows, "
             f"got shape {tuple(np.shape(primer))}"
         )
     return tokens
@@ -99,60 +106,60 @@ def primer_batch(n: int, primer: Primer, num_classes: int, generator: torch.Gene
 
 @torch.no_grad()
 def compose(
-    networks: TunerNetworks,
+    networks: Any,
     algorithm: str,
+    task: SequenceTask,
     n: int,
     length: int,
     temperature: float | str = 1.0,
     generator: torch.Generator | None = None,
     primer: Primer = None,
 ) -> np.ndarray:
-    """Compose ``n`` melodies at once from the tuned policy (docs/spec.md §7).
+    """Compose ``n`` sequences at once from the tuned policy (docs/spec.md §7).
 
-    The primer's notes are fed first, in order, to the Q network (and, for G, to the Reward RNN,
-    whose log p(a|s) is part of the policy); they are not in the output. A MIDI/ABC file is read
-    with :func:`melody_env.encoding.read_primer`: transposed to C major / A minor (the key the tuners
-    were trained in) to prime, and the melodies are transposed back, so they continue in the file's key.
+    The primer's tokens are fed first, in order, to the Q network (and, for G, to the Reward RNN,
+    whose log p(a|s) is part of the policy); they are not in the output. A file is read by the task's
+    ``read_primer`` (melodies: transposed to C major / A minor, the key the tuners were trained in, to
+    prime, and the melodies transposed back, so they continue in the file's key).
 
-    :param n: number of melodies. :param length: notes per melody (32).
+    :param n: number of sequences. :param length: tokens per sequence (melodies: 32).
     :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.
     :param generator: torch generator for the primers and the draws.
-    :param primer: a MIDI/ABC file, a note, a sequence of notes for every melody, ``(n, P)`` rows,
-        or ``None`` for one random note onset per melody (see :func:`primer_batch`).
-    :return: ``(n, length)`` int64 classes.
+    :param primer: a file, a token, a sequence of tokens for every sequence, ``(n, P)`` rows, or ``None`` for
+        the task's primers (see :func:`primer_batch`).
+    :return: ``(n, length)`` int64 tokens; after a task's end token, the row holds end (or pad) tokens.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise ValueError(f"length must be a positive int, got {length!r}")
-    shift = 0
+    restore = None
     if isinstance(primer, (str, os.PathLike)):
-        from melody_env.encoding import read_primer  # music21: imported only when a file is read
-
-        read = read_primer(primer)
-        primer, shift = read.tokens, read.shift
-    primers = primer_batch(n, primer, networks.config.num_classes, generator)
-    out = compose_from(networks, algorithm, primers, length, temperature, generator)[0].numpy()
-    if shift:
-        from melody_env.encoding import transpose_melody
-
-        return transpose_melody(out, shift)
-    return out
+        if task.read_primer is None:
+            raise ValueError(f"task {task.name!r} reads no primer files; pass the primer as token ids")
+        read = task.read_primer(primer)
+        primer, restore = read.tokens, read.restore
+    primers = primer_batch(n, primer, task, generator)
+    out = compose_from(networks, algorithm, primers, length, temperature, generator, task.end_token)[0].numpy()
+    return restore(out) if restore is not None else out
 
 
 @torch.no_grad()
 def compose_from(
-    networks: TunerNetworks,
+    networks: Any,
     algorithm: str,
     primers: Tensor,
     length: int,
     temperature: float | str = 1.0,
     generator: torch.Generator | None = None,
+    end_token: int | None = None,
 ) -> tuple[Tensor, Tensor | None]:
-    """The composing loop of :func:`compose`, from ``primers (n, P)``: the same melodies for the same draws.
+    """The composing loop of :func:`compose`, from ``primers (n, P)``: the same sequences for the same draws.
 
-    :return: ``(melodies (n, length) int64, log_prior)``: for G, whose policy steps the Reward RNN,
-        ``log_prior (n, length)`` holds log p(a_t|s_t) of each drawn note under it (Eq. 3, the
+    :param end_token: the task's end token: once a row draws it, the rest of the row repeats it (and stops
+        when every row has ended).
+    :return: ``(sequences (n, length) int64, log_prior)``: for G, whose policy steps the Reward RNN,
+        ``log_prior (n, length)`` holds log p(a_t|s_t) of each drawn token under it (Eq. 3, the
         number Table 1 averages, docs/spec.md §7); ``None`` for the other algorithms.
     """
     q_state = prior_state = None
@@ -162,32 +169,44 @@ def compose_from(
     n = primers.shape[0]
     out = torch.empty(n, length, dtype=torch.long)
     drawn_log_prior = torch.empty(n, length) if algorithm == "g" else None
+    ended = torch.zeros(n, dtype=torch.bool) if end_token is not None else None
     for t in range(length):
         logits, log_prior, q_state, prior_state = _step(networks, algorithm, prev, q_state, prior_state)
         prev = out[:, t] = draw(logits, temperature, generator)
         if drawn_log_prior is not None:
             drawn_log_prior[:, t] = log_prior.gather(1, prev[:, None])[:, 0]
+        if ended is not None:
+            out[ended, t] = end_token
+            ended |= out[:, t] == end_token
+            if bool(ended.all()):
+                out[:, t + 1 :] = end_token
+                if drawn_log_prior is not None:
+                    drawn_log_prior[:, t + 1 :] = 0.0
+                break
     return out, drawn_log_prior
 
 
 @torch.no_grad()
-def next_note_probabilities(networks: TunerNetworks, algorithm: str, melody: np.ndarray, primer: int) -> np.ndarray:
-    """π(·|s_t) along ``melody``: row t is the policy's distribution of note t given the primer and notes < t.
+def next_token_probabilities(
+    networks: Any, algorithm: str, task: SequenceTask, sequence: np.ndarray, primer: int
+) -> np.ndarray:
+    """π(·|s_t) along ``sequence``: row t is the policy's distribution of token t given the primer and tokens < t.
 
-    :param melody: ``(T,)`` classes (e.g. a row of :func:`compose`). :param primer: the note fed first.
-    :return: ``(T, 38)`` probabilities (paper Figure 4).
+    :param sequence: ``(T,)`` tokens (e.g. a row of :func:`compose`). :param primer: the token fed first.
+    :return: ``(T, V)`` probabilities (paper Figure 4).
     """
-    melody = torch.as_tensor(validate_melody(melody))
-    inputs = torch.cat([torch.as_tensor(validate_melody([primer], name="primer")), melody[:-1]])
+    vocabulary = task.vocabulary
+    sequence = torch.as_tensor(vocabulary.validate(sequence, name="sequence"))
+    inputs = torch.cat([torch.as_tensor(vocabulary.validate([primer], name="primer")), sequence[:-1]])
     q_state = prior_state = None
     rows = []
-    for note in inputs:
-        logits, _, q_state, prior_state = _step(networks, algorithm, note.reshape(1), q_state, prior_state)
+    for token in inputs:
+        logits, _, q_state, prior_state = _step(networks, algorithm, token.reshape(1), q_state, prior_state)
         rows.append(torch.softmax(logits[0], dim=-1))
     return torch.stack(rows).numpy()
 
 
-def _step(networks: TunerNetworks, algorithm: str, prev: Tensor, q_state: tuple | None, prior_state: tuple | None):
+def _step(networks: Any, algorithm: str, prev: Tensor, q_state: tuple | None, prior_state: tuple | None):
     """Policy logits after feeding ``prev`` to the Q network (and, for G, to the Reward RNN), and the
     log p(·|s) it used (G; ``None`` otherwise)."""
     values, q_state = networks.values(prev, q_state)
@@ -198,4 +217,12 @@ def _step(networks: TunerNetworks, algorithm: str, prev: Tensor, q_state: tuple 
     return policy_logits(algorithm, values, log_prior), log_prior, q_state, prior_state
 
 
-__all__ = ["Primer", "compose", "compose_from", "draw", "next_note_probabilities", "predict_actions", "primer_batch"]
+__all__ = [
+    "Primer",
+    "compose",
+    "compose_from",
+    "draw",
+    "next_token_probabilities",
+    "predict_actions",
+    "primer_batch",
+]

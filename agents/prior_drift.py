@@ -37,9 +37,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from agents.step.stacked import head, lstm_step, one_hot
+from agents.step.stacked import head, is_fast_lstm, lstm_step, one_hot
 from agents.step.update import Stack, StepSettings, td_targets
-from melody_env.note_rnn import NoteRNN
+from sequence_env.lstm import LSTMPrior
 
 
 def drifting_log_prior(weight: Tensor, bias: Tensor, next_h: Tensor) -> Tensor:
@@ -59,15 +59,15 @@ def prior_loss(stack: Stack, settings: StepSettings, batch: tuple[Tensor, ...], 
     :param batch: :func:`agents.step.update.gradient_step`'s batch. Its last field (h′) is not read here.
     :param next_log_prior: ``(K, B, A)`` log p(·|s′) that enters the target (Eq. 13).
     """
-    note, h0, c0, action, log_prior, music_theory, done, _ = batch
+    note, h0, cell0, action, log_prior, reward_terms, done, _ = batch
     num_classes = stack.params[0].shape[2]
     taken = one_hot(action, num_classes)
     with torch.no_grad():
-        _, _, h1, c1 = lstm_step(stack.params, one_hot(note, num_classes), h0, c0)
+        _, _, h1, cell1 = lstm_step(stack.params, one_hot(note, num_classes), h0, cell0)
         value = (head(stack.params, h1) * taken).sum(-1)  # (K, B): G(s, a; θ)
-        _, _, next_h, _ = lstm_step(stack.target_params, taken, h1, c1)
+        _, _, next_h, _ = lstm_step(stack.target_params, taken, h1, cell1)
         next_values = head(stack.target_params, next_h)  # (K, B, A): G⁻(s′, ·)
-    y = td_targets(settings, log_prior, music_theory, next_values, next_log_prior, done)
+    y = td_targets(settings, log_prior, reward_terms, next_values, next_log_prior, done)
     return (value - y).square().mean()
 
 
@@ -79,13 +79,13 @@ class PriorDrift:
     :param learning_rate: the Adam step size at the start (each :meth:`step` takes the tuner's current one).
     """
 
-    def __init__(self, reward_rnn: NoteRNN, learning_rate: float) -> None:
+    def __init__(self, reward_rnn: LSTMPrior, learning_rate: float) -> None:
         layer = reward_rnn.head
         # leaves sharing the layer's storage: Adam writes the layer, a loaded state dict reaches them
         self.weight = layer.weight.detach().requires_grad_(True)
         self.bias = layer.bias.detach().requires_grad_(True)
         self.optimizer = torch.optim.Adam([self.weight, self.bias], lr=learning_rate)
-        self.column_width = reward_rnn.config.hidden_size
+        self.column_width = reward_rnn.hidden_size
         """What the replay keeps per transition in log p(·|s′)'s place: h′, ``(H,)``."""
 
     def step(self, stack: Stack, settings: StepSettings, batch: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
@@ -110,13 +110,16 @@ class PriorDrift:
         return (*batch[:-1], next_log_prior.detach())
 
 
-def make_prior_drift(algorithm: str, reward_rnn: NoteRNN, learning_rate: float, on: bool) -> PriorDrift | None:
+def make_prior_drift(algorithm: str, reward_rnn: LSTMPrior, learning_rate: float, on: bool) -> PriorDrift | None:
     """The switch ``g_trains_reward_rnn``: a :class:`PriorDrift` when ``on``, else ``None``.
 
-    :raises ValueError: ``on`` for another algorithm than G (only G's target and policy hold the prior).
+    :raises ValueError: ``on`` for another algorithm than G (only G's target and policy hold the prior), or for
+        a prior other than the one-layer LSTM of the original.
     """
     if not on:
         return None
+    if not is_fast_lstm(reward_rnn):
+        raise ValueError("g_trains_reward_rnn=True reproduces the original's one-layer LSTM; this prior is another")
     if algorithm != "g":
         raise ValueError(
             f"g_trains_reward_rnn=True applies to G-learning only (its target and policy hold the prior), got "

@@ -1,8 +1,9 @@
 """What :class:`agents.RLTuner` and :class:`agents.KLPPO` share of SB3's interface.
 
-Both keep an SB3 logger, an env, a melody length, a random generator and a recurrent network that
-composes (:mod:`agents.inference`): the Q network for RLTuner, the actor for KLPPO. Each says which
-through :meth:`SB3Agent._composer`; the rest (logging, callbacks, threads, composing) is written once here.
+Both keep an SB3 logger, an env, its task (:class:`sequence_env.task.SequenceTask`), an episode length,
+a random generator and a recurrent network that composes (:mod:`agents.inference`): the Q network for
+RLTuner, the actor for KLPPO. Each says which through :meth:`SB3Agent._composer`; the rest (logging,
+callbacks, threads, composing) is written once here.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from agents.callbacks import TuningStatsCallback
-from agents.inference import Primer, compose, next_note_probabilities, predict_actions
-from reward_rules.tokens import NUM_CLASSES
+from agents.inference import Primer, compose, next_token_probabilities, predict_actions
+from sequence_env.task import SequenceTask
 from sequence_env.threads import torch_threads
 
 
 class SB3Agent:
     """The logger, env, threads and composing of an agent; subclasses set the attributes below.
 
-    ``env``, ``melody_length``, ``torch_threads``, ``verbose``, ``tensorboard_log``, ``_generator``,
+    ``env``, ``task``, ``max_length``, ``torch_threads``, ``verbose``, ``tensorboard_log``, ``_generator``,
     ``_logger``, ``_custom_logger``, ``ep_info_buffer``, ``num_timesteps``, ``start_time`` (ns) and
     ``_num_timesteps_at_start``.
     """
@@ -39,7 +40,8 @@ class SB3Agent:
     """The folder of its tensorboard runs."""
 
     env: VecEnv | None
-    melody_length: int
+    task: SequenceTask | None
+    max_length: int | None
     torch_threads: int | None
 
     def _composer(self) -> tuple[nn.Module, str]:
@@ -67,8 +69,16 @@ class SB3Agent:
 
     @property
     def action_space(self) -> spaces.Discrete:
-        """``Discrete(38)``: the next note class."""
-        return spaces.Discrete(NUM_CLASSES)
+        """``Discrete(V)``: the next token of the prior's vocabulary."""
+        return spaces.Discrete(self._composer()[0].vocab_size)
+
+    def _task(self) -> SequenceTask:
+        """The task the agent composes for (its env's, or the one it was saved with)."""
+        if self.task is None:
+            raise ValueError(
+                "this agent has no task to compose for (no env, and none saved); give it an env (set_env) first"
+            )
+        return self.task
 
     def _threads(self) -> AbstractContextManager[None]:
         """The block runs on ``torch_threads``, the caller's setting restored after.
@@ -117,9 +127,9 @@ class SB3Agent:
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Actions for env observations, carrying the network's LSTM state like SB3's recurrent policies.
 
-        :param observation: ``MelodyCompose-v0`` observation (one env or a batch).
+        :param observation: the env's observation (one env or a batch).
         :param state: the second value returned by the previous call (``None`` at the start).
-        :param episode_start: True where a new melody starts (its LSTM state restarts from zeros).
+        :param episode_start: True where a new episode starts (its state restarts from the initial state).
         :param deterministic: argmax of the policy; otherwise sample it (softmax of Q / Ψ / G + log p, or
             of the actor's logits).
         :return: ``(actions, state)``.
@@ -127,7 +137,7 @@ class SB3Agent:
         network, algorithm = self._composer()
         with self._threads():
             return predict_actions(
-                network, algorithm, observation, state, episode_start, deterministic, self._generator
+                network, algorithm, self._task(), observation, state, episode_start, deterministic, self._generator
             )
 
     def generate(
@@ -138,32 +148,37 @@ class SB3Agent:
         primer: Primer = None,
         length: int | None = None,
     ) -> np.ndarray:
-        """Compose ``n`` melodies at once (docs/spec.md §7): sample the policy's softmax at temperature T each step.
+        """Compose ``n`` sequences at once (docs/spec.md §7): sample the policy's softmax at temperature T each step.
 
-        :param n: number of melodies.
+        :param n: number of sequences.
         :param temperature: softmax temperature; ``0`` or ``"greedy"`` takes the argmax.
         :param seed: seeds the primers and draws (``None``: the agent's generator).
-        :param primer: notes fed first, not part of the melodies: a MIDI/ABC file (the melodies
-            continue in its key), a note or a sequence of notes priming every melody, ``(n, P)`` rows
-            (one per melody), or ``None`` for one random note onset each (:func:`agents.inference.compose`).
-        :param length: notes per melody (``None``: ``melody_length``, the length it was trained on).
-        :return: ``(n, length)`` int64 classes.
+        :param primer: tokens fed first, not part of the output: a file the task reads (a MIDI/ABC file for
+            melodies, which then continue in its key), a token or a sequence of tokens priming every
+            sequence, ``(n, P)`` rows (one each), or ``None`` for the task's primers (one random note onset
+            per melody; :func:`agents.inference.compose`).
+        :param length: tokens per sequence (``None``: ``max_length``, the length it was trained on).
+        :return: ``(n, length)`` int64 tokens.
         """
         generator = self._generator if seed is None else torch.Generator().manual_seed(seed)
-        length = self.melody_length if length is None else length
+        length = self.max_length if length is None else length
+        if length is None:
+            raise ValueError("pass length=: this agent has no task that sets the episode length")
         network, algorithm = self._composer()
         with self._threads():
-            return compose(network, algorithm, n, length, temperature, generator, primer)
+            return compose(network, algorithm, self._task(), n, length, temperature, generator, primer)
 
-    def next_note_probabilities(self, melody: np.ndarray, primer: int) -> np.ndarray:
-        """The policy's next-note distribution along ``melody`` (paper Figure 4).
+    def next_token_probabilities(self, sequence: np.ndarray, primer: int) -> np.ndarray:
+        """The policy's next-token distribution along ``sequence`` (paper Figure 4).
 
-        :param melody: ``(T,)`` classes. :param primer: the note fed before the melody.
-        :return: ``(T, 38)``; row t is π(·|primer, melody[:t]).
+        :param sequence: ``(T,)`` tokens. :param primer: the token fed before the sequence.
+        :return: ``(T, V)``; row t is π(·|primer, sequence[:t]).
         """
         network, algorithm = self._composer()
         with self._threads():
-            return next_note_probabilities(network, algorithm, melody, primer)
+            return next_token_probabilities(network, algorithm, self._task(), sequence, primer)
+
+    next_note_probabilities = next_token_probabilities  # the melody name of the same method (Figure 4)
 
 
 __all__ = ["SB3Agent"]

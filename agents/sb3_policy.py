@@ -81,7 +81,7 @@ def check_policy(policy: str | type, policy_kwargs: dict[str, Any] | None) -> ty
     if policy_kwargs:
         raise ValueError(
             f"policy_kwargs {sorted(policy_kwargs)} cannot apply: the Q network is a copy of the Note RNN; "
-            "pass note_rnn= (or the env's checkpoint=) to change it"
+            "pass prior= (or build the env from another prior) to change it"
         )
     return RLTunerPolicy
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,13 @@ from agents.kl.control import AdaptiveC
 from agents.step.stacked import PARAMETER_NAMES
 from sequence_env.atomic import atomic_write
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.lstm import LSTMConfig, LSTMPrior
+from sequence_env.prior import prior_class_name, prior_from_config
+from sequence_env.task import SequenceTask, make_task
 
 KIND = "rl_tuner"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1: Adam's state per parameter tensor
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # 1: Adam's state per parameter tensor; 3: the prior and task by name
 _JSON = "data.json"
 _TENSORS = "tensors.safetensors"
 
@@ -53,8 +55,7 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             "g_trains_reward_rnn": agent.g_trains_reward_rnn,
         },
         "c_controller": agent.c_controller.state_dict(),
-        "note_rnn_config": asdict(agent.networks.config),
-        "melody_length": agent.melody_length,
+        **prior_and_task(agent.networks.reward_rnn, agent.task, agent.max_length),
         "counters": {
             "num_timesteps": agent.num_timesteps,
             "episode_num": agent._episode_num,
@@ -63,6 +64,44 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         },
     }
     return tensors, data
+
+
+LEGACY_TASK = {"name": "melody", "module": "melody_env.task"}
+"""The task of files written before tasks were saved (they hold ``note_rnn_config``): melodies."""
+
+
+def prior_and_task(prior: Any, task: SequenceTask | None, max_length: int | None) -> dict[str, Any]:
+    """What a saved agent records to rebuild its prior's network and find its task again (no pickle)."""
+    described = None
+    if task is not None:
+        described = {"name": task.name, "module": task.module, "options": task.options}
+    return {
+        "prior": {"class": prior_class_name(prior), "config": prior.config_dict()},
+        "task": described,
+        "max_length": max_length,
+    }
+
+
+def prior_of(data: dict[str, Any]) -> Any:
+    """An untrained network of the saved prior's class and shape (its weights come from the tensors)."""
+    if "prior" in data:
+        return prior_from_config(data["prior"]["class"], data["prior"]["config"])
+    config = data["note_rnn_config"]  # files of earlier versions: a one-layer LSTM over the melody's classes
+    return LSTMPrior(LSTMConfig(vocab_size=config["num_classes"], hidden_size=config["hidden_size"], num_layers=1))
+
+
+def task_of(data: dict[str, Any]) -> SequenceTask | None:
+    """The saved agent's task, rebuilt by name (``None`` when it was saved without one or its package is missing)."""
+    described = data.get("task", None if "prior" in data else LEGACY_TASK)
+    if not described or not described.get("name"):
+        return None
+    options = dict(described.get("options") or {})
+    if "melody_length" in data and described is LEGACY_TASK:
+        options["melody_length"] = data["melody_length"]
+    try:
+        return make_task(described["name"], described.get("module"), **options)
+    except (ImportError, ValueError, TypeError):
+        return None
 
 
 def restore_agent_state(agent: Any, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
@@ -143,4 +182,16 @@ def load_agent(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[s
     return tensors, data
 
 
-__all__ = ["FORMAT_VERSION", "KIND", "agent_state", "load_agent", "restore_agent_state", "save_agent", "zip_path"]
+__all__ = [
+    "FORMAT_VERSION",
+    "KIND",
+    "LEGACY_TASK",
+    "agent_state",
+    "load_agent",
+    "prior_and_task",
+    "prior_of",
+    "restore_agent_state",
+    "save_agent",
+    "task_of",
+    "zip_path",
+]

@@ -76,7 +76,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             from agents.inference import compose
 
             tuner = RLTuner.load(args.agent)
-            length = args.length or tuner.melody_length
+            length = args.length or tuner.max_length
             melodies = compose(tuner.networks, tuner.algorithm, args.n, length, args.temperature, generator, primers)
         else:
             model = NoteRNN.load(args.checkpoint) if args.checkpoint else load_default_note_rnn()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents import RLTuner
-from agents.policies import ALGORITHMS
+from agents.networks import ALGORITHMS
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, summarise
 from sequence_env.threads import torch_threads

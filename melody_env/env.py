@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -134,6 +134,7 @@ class MelodyComposeEnv(SequenceTuneEnv):
     """
 
     metadata: dict[str, Any] = {"render_modes": [*RENDER_MODES, "human"], "render_fps": 16 / 3}  # noqa: RUF012
+    VECTOR_ENV: ClassVar[str] = "melody_env.vector:MelodyComposeVectorEnv"
 
     def __init__(
         self,

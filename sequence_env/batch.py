@@ -131,6 +131,22 @@ class SequenceBatch:
         self.primers: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * n
         self._rows = np.arange(n)
 
+    def with_rows(self, num_rows: int) -> SequenceBatch:
+        """A new core of ``num_rows`` rows with this one's task and settings, of the same class."""
+        other = type(self).__new__(type(self))
+        SequenceBatch.__init__(
+            other,
+            num_rows,
+            self.task,
+            c=self.c,
+            reward_mode=self.reward_mode,
+            max_primer_length=self.max_primer_length,
+            torch_threads=self.torch_threads,
+        )
+        for name, value in vars(self).items():
+            vars(other).setdefault(name, value)  # a subclass's own settings (e.g. a melody's key and corpus)
+        return other
+
     # --------------------------------------------------------------------------------- priming
     def check_primer(self, primer: object) -> np.ndarray:
         """A primer as ``(P,)`` int64 token ids, or a ``ValueError`` naming the problem."""

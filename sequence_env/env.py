@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -101,6 +101,8 @@ class SequenceTuneEnv(gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}  # noqa: RUF012
+    VECTOR_ENV: ClassVar[str] = "sequence_env.vector:SequenceTuneVectorEnv"
+    """The vector form of this env (``module:Class``), which ``agents`` builds from one env."""
 
     def __init__(
         self,

@@ -8,15 +8,13 @@ hyperparameters, counters and the c controller's state.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from typing import Any
 
 import torch
 
 from agents.kl.control import controller_from_state
-from agents.serialization import load_agent
+from agents.serialization import load_agent, prior_and_task, prior_of, task_of
 from agents.vec_env import n_envs_for
-from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 from sequence_env.checkpoint import CheckpointError
 
 AGENT = "kl_ppo"
@@ -42,8 +40,7 @@ def kl_agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]
             "nan_checkpoint_path": None if path is None else str(path),
             "torch_threads": agent.torch_threads,
         },
-        "note_rnn_config": asdict(agent.policy.config),
-        "melody_length": agent.melody_length,
+        **prior_and_task(agent.policy.prior, agent.task, agent.max_length),
         "counters": {
             "num_timesteps": agent.num_timesteps,
             "episode_num": agent._episode_num,
@@ -80,26 +77,29 @@ def load_kl_agent(cls: type, path: str | os.PathLike, env: Any, overrides: dict[
             kwargs["n_envs"] = n_envs_for(env, kwargs["n_envs"])
         if overrides.get("c", "auto") != "auto" and "target_kl" not in overrides:
             kwargs["target_kl"] = None  # a number for c fixes it: the saved target has no role
-        note_rnn = NoteRNN(NoteRNNConfig(**data["note_rnn_config"]))  # the frozen prior, as saved
-        note_rnn.load_state_dict(
+        max_length = data.get("max_length", data.get("melody_length"))
+        prior = prior_of(data)  # the frozen prior, as saved
+        prior.load_state_dict(
             {k.removeprefix("net.prior."): v for k, v in tensors.items() if k.startswith("net.prior.")}
         )
         agent = cls(
             data["policy"],
             env,
             algorithm=data["algorithm"],
-            note_rnn=note_rnn,
-            melody_length=data["melody_length"],
+            prior=prior,
+            max_length=max_length,
             **kwargs,
         )
-        if agent.melody_length != data["melody_length"]:
-            lengths = f"{agent.melody_length}-note melodies, the agent {data['melody_length']}-note ones"
+        if agent.max_length != max_length:
+            lengths = f"{agent.max_length}-token episodes, the agent {max_length}-token ones"
             raise ValueError(f"the env writes {lengths}")
         controller = agent.c_controller
         with agent._threads():
             restore_kl_agent_state(agent, tensors, data)
         if C_SETTINGS & set(overrides):  # c set anew by the caller, not continued from the file
             agent.c_controller = controller
+        if agent.task is None:
+            agent.task = task_of(data)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path} does not describe a KLPPO this code can rebuild ({exc})") from exc
     agent._good_state.capture()

@@ -19,17 +19,17 @@ import torch
 from torch import Tensor
 
 
-def kl_penalised_reward(music_theory: Tensor, log_prior: Tensor, log_policy: Tensor, c: float) -> Tensor:
+def kl_penalised_reward(reward_terms: Tensor, log_prior: Tensor, log_policy: Tensor, c: float) -> Tensor:
     """Per-note reward of Eq. 9: ``r_t = rMT(s_t, a_t) / c + log p(a_t|s_t) − log π(a_t|s_t)``.
 
     Summed over a melody its expectation is Eq. 9's ``Σ_t rMT/c − KL[π ‖ p]``.
 
-    :param music_theory: rMT of each note (the env's ``info["music_theory"]``), any shape.
+    :param reward_terms: the reward terms r of each token (rMT for melodies, the env's ``info``), any shape.
     :param log_prior: ``log p(a_t|s_t)`` under the Note RNN (``info["log_prior"]``), same shape.
     :param log_policy: ``log π(a_t|s_t)`` of the policy that drew the note, same shape.
     :param c: weight of the prior against the rules (paper: 0.5).
     """
-    return music_theory / c + log_prior - log_policy
+    return reward_terms / c + log_prior - log_policy
 
 
 def gae_advantages(rewards: Tensor, values: Tensor, gamma: float, gae_lambda: float) -> tuple[Tensor, Tensor]:

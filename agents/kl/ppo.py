@@ -1,4 +1,4 @@
-"""KLPPO: KL-regularised policy gradient on ``MelodyCompose-v0`` (PPO or RLOO), with Stable-Baselines3's API.
+"""KLPPO: KL-regularised policy gradient on any generic env (PPO or RLOO), with Stable-Baselines3's API.
 
 The on-policy counterpart of Ψ and G learning: the same objective, the paper's Eq. 9
 ``E_π[Σ_t rMT/c − KL[π ‖ p]]``, solved by the methods RLHF uses to tune a pretrained sequence model
@@ -12,8 +12,9 @@ against a frozen reference (Ziegler et al. 2019; TRL's PPO and RLOO trainers):
   the other k − 1 (leave-one-out), and TRL's clipped objective on the melody's probability ratio. With
   ``n_epochs=1`` and one minibatch this is plain REINFORCE with the leave-one-out baseline.
 
-The network (:class:`agents.kl.policy.KLActorCritic`) is a copy of the Note RNN; a rollout is whole
-melodies (:mod:`agents.kl.rollout`) and every minibatch runs the LSTM over each melody from its start.
+The network (:class:`agents.kl.policy.KLActorCritic`) is a copy of the env's prior (the Note RNN for
+``MelodyCompose-v0``); a rollout is whole episodes (:mod:`agents.kl.rollout`) and every minibatch runs
+the prior over each episode from its start.
 ``c="auto"`` with ``target_kl`` moves c after every rollout so that the KL per note tracks the target
 (:class:`agents.kl.control.AdaptiveC`).
 """
@@ -41,25 +42,30 @@ from agents.kl.rollout import collect_rollout, grouped_vector_env
 from agents.kl.training import GoodState, train_on_rollout
 from agents.sb3_agent import SB3Agent
 from agents.serialization import load_agent, save_agent
-from agents.vec_env import as_vec_env, check_same_note_rnn, env_attribute, env_note_rnn, n_envs_for
-from melody_env.batch import observation_space
-from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+from agents.vec_env import as_vec_env, check_same_prior, env_attribute, env_prior, env_task, n_envs_for
+from sequence_env.batch import observation_space
+from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 
 KL_ALGORITHMS = ("ppo", "rloo")
-POLICIES = ("NoteRNNPolicy", "MultiInputLstmPolicy")  # one network; the second is sb3-contrib's name for it
-NOTES_PER_ROLLOUT = 2_048  # n_steps=None: whole melodies per row adding up to at least this (SB3 PPO's 2048)
+POLICIES = (
+    "PriorPolicy",
+    "NoteRNNPolicy",
+    "MultiInputLstmPolicy",
+)  # one network, three names (melodies', sb3-contrib's)
+TOKENS_PER_ROLLOUT = 2_048  # n_steps=None: whole episodes per row adding up to at least this (SB3 PPO's 2048)
 _AS_Q = "q"  # agents.inference samples softmax(values) for "q": our "values" are the policy's logits
 _ENV_REWARD = "q"  # an id string's env is built with Q's reward, Eq. 3 (KLPPO itself reads info)
 
 
 class KLPPO(SB3Agent):
-    """Tune a pretrained Note RNN with KL-regularised policy gradient (paper Eq. 9), PPO or RLOO.
+    """Tune a pretrained prior with KL-regularised policy gradient (paper Eq. 9), PPO or RLOO.
 
-    :param policy: ``"NoteRNNPolicy"`` (or sb3-contrib's name ``"MultiInputLstmPolicy"``): the recurrent
+    :param policy: ``"PriorPolicy"`` (or the melody name ``"NoteRNNPolicy"``, or sb3-contrib's
+        ``"MultiInputLstmPolicy"``): the recurrent
         actor-critic of :class:`agents.kl.policy.KLActorCritic`; SB3's positional first argument.
-    :param env: a ``MelodyCompose-v0`` env (``gym.make``: run as ``n_envs`` melodies with its settings), its
-        Gymnasium vector env, an SB3 ``VecEnv`` of it, the id string (``n_envs`` melodies), or ``None``.
+    :param env: a generic env (``gym.make("MelodyCompose-v0")``: run as ``n_envs`` rows with its settings), its
+        Gymnasium vector env, an SB3 ``VecEnv`` of it, the id string (``n_envs`` rows), or ``None``.
         Any ``reward_mode``: the env's reward is not used (an id string's env reports Eq. 3, which
         ``VecMonitor`` and ``EvalCallback`` show).
     :param algorithm: ``"ppo"`` or ``"rloo"``.
@@ -80,23 +86,22 @@ class KLPPO(SB3Agent):
         separately (value gradients never reach the actor, so SB3's ``vf_coef`` has no role here).
     :param rloo_k: melodies per primer for RLOO (≥ 2; the env's rows must be a multiple).
     :param value_hidden: hidden units of the value head.
-    :param note_rnn: the pretrained Note RNN (model or checkpoint path); ``None`` takes the env's Reward
-        RNN, else the shipped checkpoint.
-    :param n_envs: melodies in parallel for an id string or a ``gym.make`` env (``None``: 64).
+    :param prior: the pretrained prior (:mod:`sequence_env.prior`); ``None`` takes the env's Reward RNN.
+    :param n_envs: rows in parallel for an id string or a ``gym.make`` env (``None``: 64).
     :param env_kwargs: extra ``gym.make_vec`` arguments when ``env`` is an id string.
     :param nan_checkpoint_path: where to write the last good state if a loss turns NaN (``None``: memory only).
     :param tensorboard_log: tensorboard folder (``None``: none). :param verbose: 0 silent, 1 logs to stdout.
     :param seed: seeds the env, the value head's initial weights, the draws and the minibatches.
     :param device: ``"cpu"`` or ``"auto"`` (the networks are tiny LSTMs; they run on the CPU).
     :param torch_threads: torch threads inside the agent's calls (``None``: torch's global setting).
-    :param melody_length: notes per melody when ``env`` is ``None`` (an env sets its own).
+    :param max_length: tokens per episode when ``env`` is ``None`` (an env sets its own).
     """
 
     LOG_NAME: ClassVar[str] = "KLPPO"
 
     def __init__(
         self,
-        policy: str = "NoteRNNPolicy",
+        policy: str = "PriorPolicy",
         env: Any = None,
         *,
         algorithm: str = "ppo",
@@ -117,7 +122,7 @@ class KLPPO(SB3Agent):
         max_grad_norm: float = 0.5,
         rloo_k: int = 4,
         value_hidden: int = 64,
-        note_rnn: NoteRNN | str | os.PathLike | None = None,
+        prior: nn.Module | None = None,
         n_envs: int | None = None,
         env_kwargs: dict[str, Any] | None = None,
         nan_checkpoint_path: str | os.PathLike | None = None,
@@ -126,10 +131,10 @@ class KLPPO(SB3Agent):
         seed: int | None = None,
         device: str = "cpu",
         torch_threads: int | None = DEFAULT_TORCH_THREADS,
-        melody_length: int = 32,
+        max_length: int | None = None,
     ) -> None:
         if policy not in POLICIES:
-            raise ValueError(f"policy must be one of {POLICIES} (the Note RNN actor-critic), got {policy!r}")
+            raise ValueError(f"policy must be one of {POLICIES} (the prior's actor-critic), got {policy!r}")
         if algorithm not in KL_ALGORITHMS:
             raise ValueError(f"algorithm must be one of {KL_ALGORITHMS}, got {algorithm!r}")
         if str(device) not in ("cpu", "auto"):
@@ -155,26 +160,29 @@ class KLPPO(SB3Agent):
         self.__dict__.update({k: v for k, v in self.hyperparameters.items() if k not in ("c", "n_steps")})
         self.nan_checkpoint_path, self.tensorboard_log, self.verbose = nan_checkpoint_path, tensorboard_log, verbose
         self.torch_threads = check_torch_threads(torch_threads)
-        with self._threads():  # copying the Note RNN off the caller's threads (RLTuner's constructor says why)
+        with self._threads():  # copying the prior off the caller's threads (RLTuner's constructor says why)
             self.env: VecEnv | None = None
-            self.melody_length, self.n_steps = melody_length, n_steps
+            self.task: SequenceTask | None = None
+            self.max_length, self.n_steps = max_length, n_steps
             if env is not None:
                 self._set_env(env, n_envs, env_kwargs)
             if c is None:  # the env's c, as RLTuner takes it
                 c = (env_attribute(self.env, "c") if self.env is not None else None) or 0.5
                 self.hyperparameters["c"] = c
             self.c_controller = make_c_controller(c, target_kl, c_horizon, c_k_p, c_init)
-            if note_rnn is None:
-                note_rnn = (env_note_rnn(self.env) if self.env is not None else None) or load_default_note_rnn()
-            elif not isinstance(note_rnn, NoteRNN):
-                note_rnn = NoteRNN.load(note_rnn)
+            if prior is None:
+                prior = env_prior(self.env) if self.env is not None else None
+                if prior is None:
+                    raise ValueError("KLPPO needs an env or a prior to tune; pass env='MelodyCompose-v0', say")
             if self.env is not None:
-                check_same_note_rnn(note_rnn, self.env)  # the env's log p must be the prior the actor starts from
+                check_same_prior(prior, self.env)  # the env's log p must be the prior the actor starts from
+            if self.max_length is None:
+                raise ValueError("KLPPO without an env needs max_length (tokens per episode)")
             if seed is None:
                 seed = int(torch.randint(2**62, ()).item())
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)  # the value head's initial weights, without touching the caller's generator
-                self.policy = KLActorCritic(note_rnn, self.melody_length, value_hidden)
+                self.policy = KLActorCritic(prior, self.max_length, value_hidden)
             trained = [
                 *self.policy.actor.parameters(),
                 *(self.policy.critic.parameters() if algorithm == "ppo" else ()),
@@ -201,32 +209,33 @@ class KLPPO(SB3Agent):
 
     @property
     def observation_space(self) -> spaces.Dict:
-        """The env's observation space (``MelodyCompose-v0``'s ``Dict``)."""
+        """The env's observation space (without an env, its task's with one-token primers)."""
         if self.env is not None:
             return self.env.observation_space
-        return observation_space(self.policy.config.hidden_size, self.melody_length)
+        return observation_space(self._task(), self.policy.prior, 1)
 
     def set_env(self, env: Any) -> None:
-        """Train on ``env`` from now on (same forms as the constructor, same melody length); melodies restart."""
+        """Train on ``env`` from now on (same forms as the constructor, same episode length); episodes restart."""
         with self._threads():
             self._set_env(env, n_envs_for(env, self.n_envs), None, self.policy.prior)
 
     def _set_env(
-        self, env: Any, n_envs: int | None, env_kwargs: dict[str, Any] | None, prior: NoteRNN | None = None
+        self, env: Any, n_envs: int | None, env_kwargs: dict[str, Any] | None, prior: nn.Module | None = None
     ) -> None:
         """Convert and check ``env``; with ``prior`` (an existing agent's) it must match the env and its length."""
         venv = as_vec_env(env, _ENV_REWARD, n_envs, env_kwargs, self.seed)
         length = int(venv.observation_space["position"].n) - 1
         if prior is not None:
-            check_same_note_rnn(prior, venv)  # the env's log p must be the prior the actor started from
-            if length != self.melody_length:
-                raise ValueError(f"the env writes {length}-note melodies, this agent {self.melody_length}-note ones")
+            check_same_prior(prior, venv)  # the env's log p must be the prior the actor started from
+            if length != self.max_length:
+                raise ValueError(f"the env writes {length}-token episodes, this agent {self.max_length}-token ones")
         requested = self.hyperparameters["n_steps"]
-        n_steps = -(-NOTES_PER_ROLLOUT // (venv.num_envs * length)) * length if requested is None else requested
+        n_steps = -(-TOKENS_PER_ROLLOUT // (venv.num_envs * length)) * length if requested is None else requested
         if n_steps % length:
-            raise ValueError(f"n_steps ({n_steps}) must be a multiple of the melody length {length} (whole melodies)")
+            raise ValueError(f"n_steps ({n_steps}) must be a multiple of the episode length {length} (whole episodes)")
         self._vector_env = grouped_vector_env(venv, self.rloo_k) if self.algorithm == "rloo" else None
-        self.env, self._last_obs, self.melody_length, self.n_steps = venv, None, length, n_steps
+        self.env, self._last_obs, self.max_length, self.n_steps = venv, None, length, n_steps
+        self.task = env_task(venv)
 
     # ------------------------------------------------------------------------------------- learning
     def learn(
@@ -327,4 +336,4 @@ class KLPPO(SB3Agent):
         return load_kl_agent(cls, path, env, overrides)
 
 
-__all__ = ["KLPPO", "KL_ALGORITHMS", "NOTES_PER_ROLLOUT", "POLICIES"]
+__all__ = ["KLPPO", "KL_ALGORITHMS", "POLICIES", "TOKENS_PER_ROLLOUT"]

@@ -23,11 +23,11 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from torch import Tensor
 
-from agents.policies import kl_and_entropy
+from agents.networks import kl_and_entropy
 from agents.vec_env import reward_parts
-from melody_env.sb3_vec_env import MelodySB3VecEnv
-from melody_env.vector import MelodyComposeVectorEnv
 from sequence_env.sampling import sample_logits
+from sequence_env.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.vector import SequenceTuneVectorEnv
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Rollout:
     actions: Tensor  # long: note t
     log_policy: Tensor  # log π_old(a_t|s_t) of the policy that drew it
     log_prior: Tensor  # log p(a_t|s_t), the env's info["log_prior"]
-    music_theory: Tensor  # rMT(s_t, a_t), the env's info["music_theory"]
+    reward_terms: Tensor  # r(s_t, a_t), the env's reward terms (info["music_theory"] for melodies)
     values: Tensor  # V(s_t) in reward units (zeros when there is no critic)
     kl: Tensor  # KL[π(·|s_t) ‖ p(·|s_t)] of the full distributions
 
@@ -51,14 +51,14 @@ class Rollout:
 class RolloutStorage:
     """``(n_steps, N)`` buffers for one rollout.
 
-    :param n_steps: vector steps per rollout, a multiple of ``melody_length``.
-    :param n_envs: rows N. :param melody_length: T.
+    :param n_steps: vector steps per rollout, a multiple of ``max_length``.
+    :param n_envs: rows N. :param max_length: T.
     """
 
-    def __init__(self, n_steps: int, n_envs: int, melody_length: int) -> None:
-        if n_steps % melody_length:
-            raise ValueError(f"n_steps ({n_steps}) must be a multiple of the melody length {melody_length}")
-        self.n_steps, self.n_envs, self.melody_length = n_steps, n_envs, melody_length
+    def __init__(self, n_steps: int, n_envs: int, max_length: int) -> None:
+        if n_steps % max_length:
+            raise ValueError(f"n_steps ({n_steps}) must be a multiple of the episode length {max_length}")
+        self.n_steps, self.n_envs, self.max_length = n_steps, n_envs, max_length
         self._data = {
             f.name: torch.zeros(n_steps, n_envs, dtype=torch.long if f.name in ("notes", "actions") else torch.float32)
             for f in fields(Rollout)
@@ -71,7 +71,7 @@ class RolloutStorage:
 
     def melodies(self) -> Rollout:
         """The rollout as ``(M, T)`` melodies, ``M = N · n_steps / T``."""
-        blocks, length, n = self.n_steps // self.melody_length, self.melody_length, self.n_envs
+        blocks, length, n = self.n_steps // self.max_length, self.max_length, self.n_envs
         return Rollout(
             **{k: v.view(blocks, length, n).permute(0, 2, 1).reshape(blocks * n, length) for k, v in self._data.items()}
         )
@@ -89,7 +89,8 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
     :return: the rollout, or ``None`` when a callback stopped training (the cut melodies are dropped).
     :raises RuntimeError: the env's rows do not start and end their melodies together.
     """
-    env, n, length = agent.env, agent.env.num_envs, agent.melody_length
+    env, n, length = agent.env, agent.env.num_envs, agent.max_length
+    token_key, names = agent.task.token_key, agent.policy.prior.state_names
     storage = RolloutStorage(agent.n_steps, n, length)
     callback.on_rollout_start()
     obs, state = agent._last_obs, None
@@ -104,9 +105,12 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
             if agent._vector_env is not None:
                 obs = share_primers(agent._vector_env, agent.rloo_k)
             state = None  # every melody starts from the zero LSTM state
-        notes = torch.as_tensor(np.asarray(obs["note"]), dtype=torch.long).reshape(n)
+        notes = torch.as_tensor(np.asarray(obs[token_key]), dtype=torch.long).reshape(n)
         logits, values, state = agent.policy.act(notes, state, torch.full((n,), t))
-        log_prior = agent.policy.log_prior(torch.as_tensor(np.asarray(obs["h"]), dtype=torch.float32).reshape(n, -1))
+        prior_state = tuple(
+            torch.as_tensor(np.asarray(obs[name]), dtype=torch.float32).reshape(n, -1) for name in names
+        )
+        log_prior = agent.policy.log_prior(prior_state)
         actions = sample_logits(logits, 1.0, agent._generator)
         new_obs, rewards, dones, infos = env.step(actions.numpy())
         agent.num_timesteps += n
@@ -117,7 +121,7 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
         end = t == length - 1
         if (np.all(dones) if end else np.any(dones)) != end:  # all rows end at note T, none before
             raise RuntimeError(f"every row of the env must end its melody after exactly {length} notes, together")
-        step_log_prior, music_theory = reward_parts(env, infos)  # log p(a|s) and rMT of the notes played
+        step_log_prior, reward_terms = reward_parts(env, infos)  # log p(a|s) and the terms of the tokens played
         kl, _ = kl_and_entropy(logits, log_prior)
         storage.add(
             step,
@@ -125,7 +129,7 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
             actions=actions,
             log_policy=torch.log_softmax(logits, -1).gather(1, actions[:, None])[:, 0],
             log_prior=torch.as_tensor(step_log_prior),
-            music_theory=torch.as_tensor(music_theory),
+            reward_terms=torch.as_tensor(reward_terms),
             values=values,
             kl=kl,
         )
@@ -136,26 +140,26 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
     return storage.melodies()
 
 
-def grouped_vector_env(venv: VecEnv, k: int) -> MelodyComposeVectorEnv:
+def grouped_vector_env(venv: VecEnv, k: int) -> SequenceTuneVectorEnv:
     """The batched env under ``venv``, checked to split into groups of ``k`` rows.
 
-    :raises ValueError: ``venv`` is not backed by one :class:`MelodyComposeVectorEnv`, or N is not a
+    :raises ValueError: ``venv`` is not backed by one :class:`SequenceTuneVectorEnv`, or N is not a
         multiple of ``k``.
     """
     base = venv
     while isinstance(base, VecEnvWrapper):
         base = base.venv
-    if not isinstance(base, MelodySB3VecEnv):
+    if not isinstance(base, SequenceSB3VecEnv):
         raise ValueError(
-            f"RLOO draws {k} melodies per primer side by side in one batched env: pass 'MelodyCompose-v0' with "
-            f"n_envs a multiple of {k}, or gym.make_vec('MelodyCompose-v0', num_envs=...), not {type(base).__name__}"
+            f"RLOO draws {k} episodes per primer side by side in one batched env: pass an env id with n_envs a "
+            f"multiple of {k}, or gym.make_vec(<id>, num_envs=...), not {type(base).__name__}"
         )
     if base.num_envs % k:
         raise ValueError(f"RLOO needs the env's rows ({base.num_envs}) to be a multiple of rloo_k={k}")
     return base.venv
 
 
-def share_primers(vector_env: MelodyComposeVectorEnv, k: int) -> dict[str, np.ndarray]:
+def share_primers(vector_env: SequenceTuneVectorEnv, k: int) -> dict[str, np.ndarray]:
     """Give each group of ``k`` rows its first row's primer; call when every row is before its first note.
 
     :return: the env's observation after the resets.

@@ -58,7 +58,7 @@ def train_on_rollout(agent: Any, rollout: Rollout) -> None:
     :raises NaNLossError: a loss or gradient norm is not finite; the agent is restored to its last good state.
     """
     c = agent.c_controller.c
-    rewards = kl_penalised_reward(rollout.music_theory, rollout.log_prior, rollout.log_policy, c)  # (M, T)
+    rewards = kl_penalised_reward(rollout.reward_terms, rollout.log_prior, rollout.log_policy, c)  # (M, T)
     melody_returns = rewards.sum(dim=1)  # (M,) Eq. 9's return of each melody
     ppo = agent.algorithm == "ppo"
     if ppo:
@@ -99,7 +99,7 @@ def train_on_rollout(agent: Any, rollout: Rollout) -> None:
 def _minibatch_step(agent: Any, rollout: Rollout, idx: Tensor, advantages: Tensor, targets: Tensor | None) -> Tensor:
     """One Adam step on the melodies ``idx``; returns the :data:`STAT_KEYS` values as a tensor."""
     policy, clip = agent.policy, agent.clip_range
-    logits, values = policy.evaluate(rollout.notes[idx])  # (B, T, 38), (B, T)
+    logits, values = policy.evaluate(rollout.notes[idx])  # (B, T, V), (B, T)
     log_probs = torch.log_softmax(logits, dim=-1)
     log_ratio = log_probs.gather(2, rollout.actions[idx].unsqueeze(-1)).squeeze(-1) - rollout.log_policy[idx]
     log_ratio_pg = log_ratio.sum(dim=1) if targets is None else log_ratio  # RLOO: one ratio per melody, as TRL
@@ -135,7 +135,7 @@ def _on_nan(agent: Any, loss: float, norms: list[float]) -> None:
     raise NaNLossError(
         f"KLPPO ({agent.algorithm}) produced a non-finite loss or gradient (loss {loss}, gradient norms {norms}) "
         f"after {agent.num_timesteps} environment steps and {agent._n_updates} epochs. The networks were restored "
-        f"to the last good state{where}. Lower learning_rate, raise c, or check the env's info['music_theory'] "
+        f"to the last good state{where}. Lower learning_rate, raise c, or check the env's reward terms "
         "and info['log_prior'] for NaN/inf."
     )
 

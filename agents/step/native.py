@@ -8,17 +8,19 @@ arithmetic, set its cost.
 The library is built once per source version into torch's extension cache (``$TORCH_EXTENSIONS_DIR``,
 by default ``~/.cache/torch_extensions``): by :func:`main`, which ``make`` runs at install,
 or else on first use. Where it cannot be built (no C++ compiler), the tuners use the Python step and say
-so once in a warning. ``RL_TUNER_NATIVE=0`` turns the compiled step off.
+so once in a warning. It serves the one-layer LSTM it is written for (:func:`agents.step.stacked.is_fast_lstm`);
+a tuner chooses it with its ``compiled_step`` argument (:func:`use_compiled`), whose default follows
+``RL_TUNER_NATIVE`` (``0``: off). The library checks the shapes and token ids it is given, so bad input is an
+error, not an out-of-bounds read.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import sys
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -58,12 +60,12 @@ def _build() -> None:
 
 def build_directory() -> Path:
     """Where the library is built: under ``$TORCH_EXTENSIONS_DIR`` (or torch's default extension root), one
-    folder per Python and torch version."""
+    folder per CPU architecture, Python and torch version (a shared home folder may serve several machines)."""
     from torch.utils import cpp_extension
 
     root = os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root()
     python = f"py{sys.version_info.major}{sys.version_info.minor}"
-    return Path(root) / f"rl_tuner_native_{python}_torch{torch.__version__}"
+    return Path(root) / f"rl_tuner_native_{platform.machine()}_{python}_torch{torch.__version__}"
 
 
 def _remove_stale_lock(lock: Path) -> None:
@@ -95,20 +97,6 @@ def available() -> bool:
     return True
 
 
-@contextmanager
-def python_step() -> Iterator[None]:
-    """Train with the Python step inside the block (``RL_TUNER_NATIVE=0``), e.g. to compare the two."""
-    before = os.environ.get("RL_TUNER_NATIVE")
-    os.environ["RL_TUNER_NATIVE"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["RL_TUNER_NATIVE"]
-        else:
-            os.environ["RL_TUNER_NATIVE"] = before
-
-
 def _require() -> None:
     if not available():
         raise RuntimeError(
@@ -116,9 +104,25 @@ def _require() -> None:
         )
 
 
-def enabled() -> bool:
-    """Whether training uses the compiled step: built, and not turned off by ``RL_TUNER_NATIVE=0``."""
-    return os.environ.get("RL_TUNER_NATIVE", "1") != "0" and available()
+def use_compiled(setting: bool | None, fast_lstm: bool) -> bool:
+    """Whether a tuner runs the compiled step.
+
+    :param setting: the tuner's ``compiled_step``: ``None`` uses it where it is built and ``RL_TUNER_NATIVE`` is
+        not ``0``; ``True`` requires it; ``False`` runs the Python step.
+    :param fast_lstm: whether the tuner's network is the one-layer LSTM the library is written for.
+    :raises ValueError: ``True`` for another network, or ``True`` where the library cannot be built.
+    """
+    if setting is not None and not isinstance(setting, bool):
+        raise ValueError(f"compiled_step must be None (automatic), True or False, got {setting!r}")
+    if not fast_lstm:
+        if setting:
+            raise ValueError("compiled_step=True needs a one-layer LSTM prior; other priors train with autograd")
+        return False
+    if setting is None:
+        return os.environ.get("RL_TUNER_NATIVE", "1") != "0" and available()
+    if setting and not available():
+        raise ValueError("compiled_step=True, but the compiled step cannot be built here (see the warning)")
+    return setting
 
 
 @torch.no_grad()
@@ -126,12 +130,12 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
     """S steps of :func:`agents.step.update.gradient_step` for K agents, one after the other, in one call.
 
     :param stack: the agents' tensors, updated in place.
-    :param fields: ``(note, h, c, action, log_prior, music_theory, done, next_log_prior)``, each with leading
-        dims ``(S, K, B)``, as the replay buffers sample them.
+    :param fields: ``(note, h, cell, action, log_prior, reward_terms, done, next_log_prior)``, each with leading
+        dims ``(S, K, B)``, as the replay buffers sample them (:meth:`agents.buffer.ReplayBatch.flat`).
     :return: ``(S, K, 3)``: loss, gradient norm before clipping and mean value of the actions taken.
     """
     _require()
-    note, h, c, action, log_prior, music_theory, done, next_log_prior = (
+    note, h, cell, action, log_prior, reward_terms, done, next_log_prior = (
         None if f is None else f.contiguous() for f in fields
     )
     algorithms = torch.tensor([ALGORITHM_CODES[a] for a in settings.algorithms], dtype=torch.int64)
@@ -146,10 +150,10 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
         stack.adam.steps,
         note,
         h,
-        c,
+        cell,
         action,
         log_prior,
-        music_theory,
+        reward_terms,
         done,
         next_log_prior,
         algorithms,
@@ -168,25 +172,25 @@ def gradient_steps(stack: Stack, settings: StepSettings, fields: list[Tensor | N
 
 
 @torch.no_grad()
-def step_values(theta: Tensor, notes: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+def step_values(theta: Tensor, notes: Tensor, h: Tensor, cell: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """:func:`agents.step.stacked.stacked_values` of K networks ``theta (K, P)`` on ``notes (K, N)`` from
-    ``h, c (K, N, H)``: all values ``(K, N, A)`` and the new state."""
+    ``h, cell (K, N, H)``: all values ``(K, N, A)`` and the new state."""
     _require()
-    values, h1, c1 = torch.ops.rl_tuner.step_values(
-        theta.contiguous(), notes.contiguous(), h.contiguous(), c.contiguous(), h.shape[-1]
+    values, h1, cell1 = torch.ops.rl_tuner.step_values(
+        theta.contiguous(), notes.contiguous(), h.contiguous(), cell.contiguous(), h.shape[-1]
     )
-    return values, (h1, c1)
+    return values, (h1, cell1)
 
 
 def values(
-    theta: Tensor, params: list[Tensor], notes: Tensor, h: Tensor, c: Tensor
+    theta: Tensor, params: list[Tensor], notes: Tensor, h: Tensor, cell: Tensor, compiled: bool
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """One LSTM step of K networks ``theta (K, P)`` (``params``: its views, :func:`agents.step.stacked.split`)
-    on ``notes (K, N)``: all values ``(K, N, A)`` and the new state; compiled when :func:`enabled`, else
+    on ``notes (K, N)``: all values ``(K, N, A)`` and the new state; compiled when ``compiled``, else
     :func:`agents.step.stacked.stacked_values` (the same numbers to float rounding)."""
-    if enabled():
-        return step_values(theta, notes, h, c)
-    return stacked_values(params, notes, h, c)
+    if compiled:
+        return step_values(theta, notes, h, cell)
+    return stacked_values(params, notes, h, cell)
 
 
 def main() -> int:
@@ -199,4 +203,4 @@ def main() -> int:
     return 0
 
 
-__all__ = ["available", "build_directory", "enabled", "gradient_steps", "python_step", "step_values", "values"]
+__all__ = ["available", "build_directory", "gradient_steps", "step_values", "use_compiled", "values"]

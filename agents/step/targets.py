@@ -22,16 +22,17 @@ def _bootstrap(value: Tensor, done: Tensor, gamma: float) -> Tensor:
     return gamma * torch.where(done.bool(), torch.zeros_like(value), value)
 
 
-def td_reward(algorithm: str, log_prior: Tensor, music_theory: Tensor, c: float | Tensor) -> Tensor:
+def td_reward(algorithm: str, log_prior: Tensor, reward_terms: Tensor, c: float | Tensor) -> Tensor:
     """The reward ``algorithm`` learns from, rebuilt from its parts (Eq. 3, docs/spec.md §5).
 
     Q and Ψ: ``r = log p(a|s) + rMT(a, s)/c``; G and RL-only: ``r = rMT(a, s)/c`` (G meets the prior in its
     target instead). The replay keeps the two parts apart, so a sampled batch uses the current c.
 
-    :param log_prior: (..., B) log p(a|s) from the frozen Reward RNN. :param music_theory: (..., B) rMT.
+    :param log_prior: (..., B) log p(a|s) from the frozen Reward RNN.
+    :param reward_terms: (..., B) r (rMT for melodies).
     :param c: the weight of the rules, a number or a tensor broadcasting against the parts (e.g. (K, 1)).
     """
-    return compose_reward(log_prior, music_theory, c, REWARD_MODE[algorithm])
+    return compose_reward(log_prior, reward_terms, c, REWARD_MODE[algorithm])
 
 
 def q_target(reward: Tensor, next_q: Tensor, done: Tensor, gamma: float) -> Tensor:

@@ -1,4 +1,4 @@
-"""The gradient step of RL Tuner for K agents at once: TD loss, hand-written backward, clip, Adam, soft update.
+"""The one-layer LSTM's gradient step for K agents at once: TD loss, hand-written backward, clip, Adam, soft update.
 
 One step regresses the value of the action taken, ``V(s, a) = W_o[a] · h' + b_o[a]`` after one LSTM step
 from the stored state (docs/spec.md §5: no backpropagation through time), onto its target (Eq. 4, 11,
@@ -7,7 +7,7 @@ operation: the parameters are rows of one ``(K, P)`` tensor (:mod:`agents.step.s
 
 Why by hand: on a CPU the step is a few dozen small tensor operations, and their per-call overhead,
 not arithmetic, set its cost. The backward pass is written out (a dozen operations, the numbers of
-autograd on :meth:`melody_env.note_rnn.NoteRNN.step`, tested); the gradient is clipped by the global
+autograd on :meth:`sequence_env.lstm.LSTMPrior.step`, tested); the gradient is clipped by the global
 norm of each agent's gradient; Adam is the kernel that ``torch.optim.Adam(fused=True)`` runs, called
 on the flat tensor directly (the optimiser's Python wrapper cost three times the update itself,
 measured); the target network moves by one ``lerp_``.
@@ -100,7 +100,7 @@ class StepSettings:
 def td_targets(
     settings: StepSettings,
     log_prior: Tensor,
-    music_theory: Tensor,
+    reward_terms: Tensor,
     next_values: Tensor,
     next_log_prior: Tensor | None,
     done: Tensor,
@@ -108,13 +108,13 @@ def td_targets(
     """Targets ``y (K, B)`` of each agent's algorithm: Eq. 4 (Q, RL-only), Eq. 11 (Ψ) or Eq. 13 (G).
 
     The reward is rebuilt from its two parts with the agent's current c (docs/spec.md §5): Q and Ψ take
-    ``log p(a|s) + rMT/c``, G and RL-only ``rMT/c``.
+    ``log p(a|s) + r/c``, G and RL-only ``r/c`` (r: the reward terms, rMT for melodies).
     """
     if settings.bootstrap_last_note:
         done = torch.zeros_like(done)
     targets = None
     for algorithm in dict.fromkeys(settings.algorithms):
-        reward = td_reward(algorithm, log_prior, music_theory, settings.c)
+        reward = td_reward(algorithm, log_prior, reward_terms, settings.c)
         if algorithm == "g":
             y = g_target(reward, next_values, next_log_prior, done, settings.gamma)
         else:
@@ -158,20 +158,20 @@ def gradient_step(stack: Stack, settings: StepSettings, batch: tuple[Tensor, ...
     """One gradient step of K agents on ``(y − V(s, a; θ))²``, then θ⁻ ← lerp(θ⁻, θ, η).
 
     :param stack: the agents' tensors, updated in place.
-    :param batch: ``(note, h, c, action, log_prior, music_theory, done, next_log_prior)``, each with leading
+    :param batch: ``(note, h, cell, action, log_prior, reward_terms, done, next_log_prior)``, each with leading
         dims ``(K, B)``; ``next_log_prior`` may be ``None`` when no agent runs G.
     :return: ``(K, 3)``: loss, gradient norm before clipping and mean value of the actions taken.
     """
-    note, h0, c0, action, log_prior, music_theory, done, next_log_prior = batch
+    note, h0, cell0, action, log_prior, reward_terms, done, next_log_prior = batch
     params, num_classes = stack.params, stack.params[0].shape[2]
     x, taken = one_hot(note, num_classes), one_hot(action, num_classes)  # (K, B, A)
-    sig, cell_in, h1, c1 = lstm_step(params, x, h0, c0)
+    sig, cell_in, h1, cell1 = lstm_step(params, x, h0, cell0)
     value = (head(params, h1) * taken).sum(-1)  # (K, B): V(s, a)
-    _, _, next_h, _ = lstm_step(stack.target_params, taken, h1, c1)
+    _, _, next_h, _ = lstm_step(stack.target_params, taken, h1, cell1)
     next_values = head(stack.target_params, next_h)  # (K, B, A) at s'
-    error = value - td_targets(settings, log_prior, music_theory, next_values, next_log_prior, done)
-    _backward(params, stack.grads, (x, taken, h0, c0, sig, cell_in, h1, c1), error)
-    norm = _clip_(stack.grad, stack.layout, settings)
+    error = value - td_targets(settings, log_prior, reward_terms, next_values, next_log_prior, done)
+    _backward(params, stack.grads, (x, taken, h0, cell0, sig, cell_in, h1, cell1), error)
+    norm = clip_gradients(stack.grad, stack.layout, settings)
     stack.adam_step(settings)
     stack.target.lerp_(stack.theta, settings.tau)
     return torch.stack([error.square().mean(-1), norm, value.mean(-1)], 1)
@@ -182,16 +182,16 @@ def _backward(params: list[Tensor], grads: list[Tensor], cache: tuple[Tensor, ..
 
     Gathers and scatters by note are products with the one-hot batches ``x`` and ``taken``.
     """
-    x, taken, h0, c0, sig, cell_in, h1, c1 = cache
+    x, taken, h0, cell0, sig, cell_in, h1, cell1 = cache
     g_ih, g_hh, g_bih, g_bhh, g_o, g_bo = grads
     hidden = h1.shape[-1]
     d_taken = taken * (error * (2.0 / error.shape[-1])).unsqueeze(-1)  # (K, B, A): ∂L/∂values
     torch.bmm(d_taken.transpose(1, 2), h1, out=g_o)
     torch.sum(d_taken, 1, out=g_bo)
-    tanh_c1 = tanh(c1)
+    tanh_cell1 = tanh(cell1)
     d_h1 = torch.bmm(d_taken, params[4])  # (K, B, H): ∂L/∂V · W_o[a]
-    d_c1 = d_h1 * sig[..., 3 * hidden :] * (1.0 - tanh_c1 * tanh_c1)
-    upstream = torch.cat([d_c1 * cell_in, d_c1 * c0, d_c1 * sig[..., :hidden], d_h1 * tanh_c1], dim=-1)
+    d_cell1 = d_h1 * sig[..., 3 * hidden :] * (1.0 - tanh_cell1 * tanh_cell1)
+    upstream = torch.cat([d_cell1 * cell_in, d_cell1 * cell0, d_cell1 * sig[..., :hidden], d_h1 * tanh_cell1], dim=-1)
     local = sig * (1.0 - sig)
     local[..., 2 * hidden : 3 * hidden] = 1.0 - cell_in * cell_in
     d_gates = (upstream * local).transpose(1, 2)  # (K, 4H, B): ∂L/∂(pre-activations)
@@ -201,7 +201,7 @@ def _backward(params: list[Tensor], grads: list[Tensor], cache: tuple[Tensor, ..
     g_bhh.copy_(g_bih)
 
 
-def _clip_(grad: Tensor, layout: Layout, settings: StepSettings) -> Tensor:
+def clip_gradients(grad: Tensor, layout: Layout, settings: StepSettings) -> Tensor:
     """Scale each agent's gradient to norm ≤ ``max_grad_norm``; return the norms before (K,).
 
     ``"global"``: one norm over all of an agent's parameters (as ``torch.nn.utils.clip_grad_norm_``).
@@ -218,4 +218,4 @@ def _clip_(grad: Tensor, layout: Layout, settings: StepSettings) -> Tensor:
     return norm
 
 
-__all__ = ["CLIP_MODES", "AdamState", "Stack", "StepSettings", "gradient_step", "td_targets"]
+__all__ = ["CLIP_MODES", "AdamState", "Stack", "StepSettings", "clip_gradients", "gradient_step", "td_targets"]

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from agents import KLPPO, RLTuner
-from agents.policies import kl_and_entropy, policy_logits
+from agents.networks import kl_and_entropy, policy_logits
 from benchmarks.evaluate import Model, compose_and_score, summarise
 from melody_env.note_rnn import NoteRNN
 

@@ -26,7 +26,7 @@ def test_buffer_wraps_and_keeps_rows_together():
     _add(buffer, 3, 4)  # wraps: rows hold 5, 6, 2, 3, 4
     assert len(buffer) == 5 and buffer.pos == 2
     assert buffer.log_prior.tolist() == [5.0, 6.0, 2.0, 3.0, 4.0]
-    assert buffer.music_theory.tolist() == [-10.0, -12.0, -4.0, -6.0, -8.0]  # rMT kept apart from log p
+    assert buffer.reward_terms.tolist() == [-10.0, -12.0, -4.0, -6.0, -8.0]  # rMT kept apart from log p
     batch = buffer.sample(batch_size=8, num_batches=3, generator=torch.Generator().manual_seed(0))
     assert batch.h.shape == (3, 8, 3) and batch.note.shape == (3, 8) and batch.next_log_prior is None
     ids = batch.log_prior.long()

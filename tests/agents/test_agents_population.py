@@ -9,7 +9,7 @@ from agents.population import Population
 
 def _tuner(make_env, note_rnn, algorithm, seed, **kw):
     env = make_env(algorithm, num_envs=6)
-    return RLTuner(algorithm, env, note_rnn=note_rnn, seed=seed, batch_size=8, buffer_size=500, **kw)
+    return RLTuner(algorithm, env, prior=note_rnn, seed=seed, batch_size=8, buffer_size=500, **kw)
 
 
 MEMBERS = [("q", 0, {}), ("g", 1, {"c": 2.0}), ("psi", 2, {"exploration": "boltzmann"})]
@@ -26,7 +26,7 @@ def test_members_equal_solo_runs(make_env, note_rnn):
         assert torch.equal(member.networks.theta, alone.networks.theta), algorithm
         assert torch.equal(member.networks.target, alone.networks.target), algorithm
         assert torch.equal(member.adam.exp_avg_sq, alone.adam.exp_avg_sq), algorithm
-        assert torch.equal(member.replay_buffer.music_theory, alone.replay_buffer.music_theory), algorithm
+        assert torch.equal(member.replay_buffer.reward_terms, alone.replay_buffer.reward_terms), algorithm
         # the module parameters are the trained rows (what save, predict and generate read)
         assert torch.equal(member.networks.q_net.head.bias, alone.networks.q_net.head.bias)
 
@@ -43,9 +43,9 @@ def test_trained_members_save_and_reload(make_env, note_rnn, tmp_path):
 def test_population_refuses_what_cannot_run_in_lock_step(make_env, note_rnn):
     a = _tuner(make_env, note_rnn, "q", 0)
     with pytest.raises(ValueError, match="batch_size"):
-        Population([a, RLTuner("q", make_env("q", num_envs=6), note_rnn=note_rnn, batch_size=16)])
+        Population([a, RLTuner("q", make_env("q", num_envs=6), prior=note_rnn, batch_size=16)])
     with pytest.raises(ValueError, match="as many melodies"):
-        Population([a, RLTuner("q", make_env("q", num_envs=3), note_rnn=note_rnn, batch_size=8, buffer_size=500)])
+        Population([a, RLTuner("q", make_env("q", num_envs=3), prior=note_rnn, batch_size=8, buffer_size=500)])
     with pytest.raises(ValueError, match="distinct"):
         Population([a, a])
     with pytest.raises(ValueError, match="one per member"):

@@ -27,7 +27,7 @@ def greedy_by_hand(agent: RLTuner, primer: list[int], length: int) -> list[int]:
 @pytest.fixture(params=["q", "g"])
 def trained(request, make_env, note_rnn):
     """A tiny tuner trained a little, so its Q network is no longer the Note RNN."""
-    agent = RLTuner(request.param, make_env(request.param, num_envs=4), note_rnn=note_rnn, seed=0, n_envs=4)
+    agent = RLTuner(request.param, make_env(request.param, num_envs=4), prior=note_rnn, seed=0, n_envs=4)
     return agent.learn(400)
 
 
@@ -40,8 +40,8 @@ def test_a_sequence_primes_every_melody_through_the_q_network_and_the_reward_rnn
 
 def test_rows_prime_their_own_melody(trained):
     rows = trained.generate(2, temperature="greedy", primer=np.array([[14, 1], [21, 0]]))
-    assert rows.shape == (2, trained.melody_length)
-    assert rows.tolist() == [greedy_by_hand(trained, p, trained.melody_length) for p in ([14, 1], [21, 0])]
+    assert rows.shape == (2, trained.max_length)
+    assert rows.tolist() == [greedy_by_hand(trained, p, trained.max_length) for p in ([14, 1], [21, 0])]
     with pytest.raises(ValueError, match=r"primer must be a note, a sequence .* or \(n=3, P\) rows"):
         trained.generate(3, primer=np.ones((2, 4), dtype=np.int64))
 

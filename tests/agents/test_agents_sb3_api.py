@@ -45,7 +45,7 @@ class Recorder(BaseCallback):
 
 
 def test_sb3_callbacks_run_unmodified(make_env, note_rnn, tmp_path):
-    agent = RLTuner("q", make_env(num_envs=4), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("q", make_env(num_envs=4), prior=note_rnn, seed=0)
     assert isinstance(agent.get_env(), MelodySB3VecEnv) and agent.get_vec_normalize_env() is None
     recorder = Recorder()
     checkpoints = CheckpointCallback(save_freq=8, save_path=str(tmp_path / "ckpt"), name_prefix="tuner")
@@ -72,13 +72,13 @@ def test_sb3_callbacks_run_unmodified(make_env, note_rnn, tmp_path):
 
 
 def test_stop_on_max_episodes(make_env, note_rnn):
-    agent = RLTuner("psi", make_env("psi", num_envs=3), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("psi", make_env("psi", num_envs=3), prior=note_rnn, seed=0)
     agent.learn(10_000, callback=StopTrainingOnMaxEpisodes(max_episodes=2))
     assert agent.num_timesteps == 2 * 8 * 3  # two 8-note melodies in each of the 3 rows
 
 
 def test_evaluate_policy_with_recurrent_state(make_env, note_rnn):
-    agent = RLTuner("g", make_env("g"), note_rnn=note_rnn, seed=0, n_envs=1)
+    agent = RLTuner("g", make_env("g"), prior=note_rnn, seed=0, n_envs=1)
     rewards, lengths = evaluate_policy(
         agent, MelodySB3VecEnv(make_env("g", num_envs=2)), n_eval_episodes=4, return_episode_rewards=True, warn=False
     )
@@ -89,7 +89,7 @@ def test_evaluate_policy_with_recurrent_state(make_env, note_rnn):
 
 
 def test_save_load_round_trip_and_resume(make_env, note_rnn, tmp_path):
-    agent = RLTuner("g", make_env("g", num_envs=2), note_rnn=note_rnn, seed=0, exploration_steps=400)
+    agent = RLTuner("g", make_env("g", num_envs=2), prior=note_rnn, seed=0, exploration_steps=400)
     agent.learn(96)
     path = agent.save(tmp_path / "agent")
     assert path.name == "agent.zip"
@@ -138,7 +138,7 @@ class NaNAfter(VecEnvWrapper):
 def test_nan_loss_stops_and_keeps_the_last_good_state(make_env, note_rnn, tmp_path):
     venv = NaNAfter(MelodySB3VecEnv(make_env(num_envs=4)), steps=20)
     rescue = tmp_path / "last_good.zip"
-    agent = RLTuner("q", venv, note_rnn=note_rnn, seed=0, nan_checkpoint_path=rescue)
+    agent = RLTuner("q", venv, prior=note_rnn, seed=0, nan_checkpoint_path=rescue)
     ckpt = CheckpointCallback(save_freq=5, save_path=str(tmp_path / "ckpt"))
     with pytest.raises(NaNLossError, match="non-finite loss"):
         agent.learn(10_000, callback=ckpt)

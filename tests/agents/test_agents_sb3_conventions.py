@@ -27,7 +27,7 @@ def step_once(venv, action=14):
 # ---------------------------------------------------------------------- 1. one env, every algorithm
 def test_each_algorithm_takes_its_reward_from_the_same_env(make_env, note_rnn):
     env = make_env("q")  # reward_mode="full": Eq. 3 as the env's own reward
-    tuners = {a: RLTuner(a, env, note_rnn=note_rnn, n_envs=2, seed=0) for a in ("q", "psi", "g", "rl_only")}
+    tuners = {a: RLTuner(a, env, prior=note_rnn, n_envs=2, seed=0) for a in ("q", "psi", "g", "rl_only")}
     assert all(env_attribute(t.env, "c") == 0.5 for t in tuners.values())
     # hand numbers, c = 0.5: Q and Ψ log p + rMT / c (Eq. 3), G and RL-only rMT / c (docs/spec.md §5)
     infos = [{"log_prior": -3.25, "music_theory": 1.5}, {"log_prior": -0.5, "music_theory": -2.0}]
@@ -78,7 +78,7 @@ class Recording(VecEnvWrapper):
 
 def test_g_on_an_eq3_env_trains_on_rules_only(make_env, note_rnn):
     venv = Recording(MelodySB3VecEnv(make_env("q", num_envs=1)))  # the env's own reward is Eq. 3
-    agent = RLTuner("g", venv, note_rnn=note_rnn, seed=0)
+    agent = RLTuner("g", venv, prior=note_rnn, seed=0)
     agent.learn(8)  # one melody of 8 notes
     music_theory = sum(info["music_theory"] for info in venv.infos)
     assert agent.ep_info_buffer[0]["r"] == pytest.approx(music_theory / 0.5)
@@ -89,10 +89,10 @@ def test_a_note_rnn_other_than_the_env_reward_rnn_is_refused(make_env, note_rnn,
     torch.manual_seed(1)
     other = NoteRNN(NoteRNNConfig(hidden_size=16))
     with pytest.raises(ValueError, match="differs from the env's Reward RNN"):
-        RLTuner("g", make_env("g"), note_rnn=other)
+        RLTuner("g", make_env("g"), prior=other)
     with pytest.raises(ValueError, match="differs from the env's Reward RNN"):
-        RLTuner("q", make_env(), note_rnn=NoteRNN(NoteRNNConfig(hidden_size=8)))
-    agent = RLTuner("g", make_env("g"), note_rnn=copy.deepcopy(note_rnn), n_envs=1)  # same weights: fine
+        RLTuner("q", make_env(), prior=NoteRNN(NoteRNNConfig(hidden_size=8)))
+    agent = RLTuner("g", make_env("g"), prior=copy.deepcopy(note_rnn), n_envs=1)  # same weights: fine
     other_env = gym.make("MelodyCompose-v0", checkpoint=other, melody_length=8)
     with pytest.raises(ValueError, match="differs from the env's Reward RNN"):
         agent.set_env(other_env)
@@ -127,19 +127,19 @@ def test_a_single_env_becomes_n_envs_melodies_with_its_settings(note_rnn):
 
 
 def test_n_envs_reports_the_truth_for_every_env_form(make_env, note_rnn):
-    assert RLTuner("q", make_env(num_envs=3), note_rnn=note_rnn).n_envs == 3
-    assert RLTuner("q", MelodySB3VecEnv(make_env(num_envs=2)), note_rnn=note_rnn).n_envs == 2
+    assert RLTuner("q", make_env(num_envs=3), prior=note_rnn).n_envs == 3
+    assert RLTuner("q", MelodySB3VecEnv(make_env(num_envs=2)), prior=note_rnn).n_envs == 2
     wrapped = gym.wrappers.TransformReward(make_env(), lambda r: 2 * r)  # kept: runs as it is, alone
-    agent = RLTuner("q", wrapped, note_rnn=note_rnn)
+    agent = RLTuner("q", wrapped, prior=note_rnn)
     assert agent.n_envs == 1 and isinstance(agent.get_env(), DummyVecEnv)
-    without_env = RLTuner("q", None, note_rnn=note_rnn, n_envs=8)
+    without_env = RLTuner("q", None, prior=note_rnn, n_envs=8)
     assert without_env.n_envs == 8
     assert without_env.observation_space == gym.make("MelodyCompose-v0", checkpoint=note_rnn).observation_space
     for env, n in ((make_env(num_envs=3), 5), (wrapped, 4)):
         with pytest.raises(ValueError, match=f"n_envs={n}, but the env runs"):
-            RLTuner("q", env, note_rnn=note_rnn, n_envs=n)
+            RLTuner("q", env, prior=note_rnn, n_envs=n)
     with pytest.raises(ValueError, match="env_kwargs apply only"):
-        RLTuner("q", make_env(), note_rnn=note_rnn, env_kwargs={"c": 1.0})
+        RLTuner("q", make_env(), prior=note_rnn, env_kwargs={"c": 1.0})
 
 
 # -------------------------------------------------------------------------- 4. SB3's conventions
@@ -169,19 +169,19 @@ def test_bad_policy_device_and_kwargs_are_refused(make_env, note_rnn):
         ({"n_envs": 0}, "n_envs must be"),
     ):
         with pytest.raises(ValueError, match=message):
-            RLTuner("q", make_env(), note_rnn=note_rnn, **kwargs)
+            RLTuner("q", make_env(), prior=note_rnn, **kwargs)
 
 
 def test_get_and_set_parameters(make_env, note_rnn, tmp_path):
-    trained = RLTuner("psi", make_env("psi"), note_rnn=note_rnn, seed=0, n_envs=2, learning_rate=1e-2)
+    trained = RLTuner("psi", make_env("psi"), prior=note_rnn, seed=0, n_envs=2, learning_rate=1e-2)
     trained.learn(64)
     params = trained.get_parameters()
     assert set(params) == {"policy", "policy.optimizer"}
-    fresh = RLTuner("psi", make_env("psi"), note_rnn=note_rnn, seed=0, n_envs=2)
+    fresh = RLTuner("psi", make_env("psi"), prior=note_rnn, seed=0, n_envs=2)
     assert not np.array_equal(fresh.generate(4, seed=1), trained.generate(4, seed=1))
     fresh.set_parameters(params)
     assert np.array_equal(fresh.generate(4, seed=1), trained.generate(4, seed=1))
-    from_file = RLTuner("psi", make_env("psi"), note_rnn=note_rnn, n_envs=2)
+    from_file = RLTuner("psi", make_env("psi"), prior=note_rnn, n_envs=2)
     from_file.set_parameters(trained.save(tmp_path / "psi"))
     assert np.array_equal(from_file.generate(4, seed=1), trained.generate(4, seed=1))
     with pytest.raises(ValueError, match="do not match"):
@@ -192,7 +192,7 @@ def test_get_and_set_parameters(make_env, note_rnn, tmp_path):
 
 
 def test_fixed_algorithm_classes_save_and_load(make_env, note_rnn, tmp_path):
-    path = GTuner("RLTunerPolicy", make_env("g"), note_rnn=note_rnn, seed=0, n_envs=2).learn(32).save(tmp_path / "g")
+    path = GTuner("RLTunerPolicy", make_env("g"), prior=note_rnn, seed=0, n_envs=2).learn(32).save(tmp_path / "g")
     loaded = GTuner.load(path, env=make_env("g"))
     assert type(loaded) is GTuner and loaded.num_timesteps == 32 and loaded.n_envs == 2  # the saved n_envs
     assert type(RLTuner.load(path)) is RLTuner
@@ -216,7 +216,7 @@ def test_epsilon_reaches_its_final_value_by_half_of_learn(budget, make_env, note
         rates[model.num_timesteps] = model.exploration_rate
         return True
 
-    agent = RLTuner("q", make_env(num_envs=4), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("q", make_env(num_envs=4), prior=note_rnn, seed=0)
     agent.learn(budget, callback=record)
     assert all(rate == pytest.approx(0.1) for step, rate in rates.items() if step >= budget // 2)
     assert all(rate > 0.1 for step, rate in rates.items() if step < budget // 2)
@@ -224,14 +224,14 @@ def test_epsilon_reaches_its_final_value_by_half_of_learn(budget, make_env, note
 
 
 def test_continuing_training_spans_the_ramp_over_the_whole_run(make_env, note_rnn, tmp_path):
-    agent = RLTuner("q", make_env(num_envs=4), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("q", make_env(num_envs=4), prior=note_rnn, seed=0)
     agent.learn(40)
     assert agent.exploration_rate == pytest.approx(0.1)
     loaded = RLTuner.load(agent.save(tmp_path / "q"), env=make_env(num_envs=4))
     assert loaded.exploration_rate == pytest.approx(0.1)  # a finished run stays finished
     loaded.learn(40, reset_num_timesteps=False)  # 80 in all: the ramp spans 40, done again
     assert loaded.num_timesteps == 80 and loaded.exploration_rate == pytest.approx(0.1)
-    fixed = RLTuner("q", make_env(num_envs=4), note_rnn=note_rnn, seed=0, exploration_steps=400).learn(40)
+    fixed = RLTuner("q", make_env(num_envs=4), prior=note_rnn, seed=0, exploration_steps=400).learn(40)
     assert fixed.exploration_rate == pytest.approx(1.0 - 0.9 * 40 / 400)  # the explicit length holds
     switched = RLTuner.load(fixed.save(tmp_path / "fixed"), exploration_fraction=0.25)  # replaces the saved steps
     assert switched.exploration_steps is None and switched.exploration_fraction == 0.25

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from agents.policies import kl_and_entropy, policy_logits
+from agents.networks import kl_and_entropy, policy_logits
 from agents.step.targets import g_target, psi_target, q_target
 
 LN2 = math.log(2.0)

@@ -11,7 +11,7 @@ from agents import ALGORITHMS, RLTuner
 
 
 def test_last_note_is_stored_terminal(make_env, note_rnn):
-    agent = RLTuner("q", make_env(melody_length=8), note_rnn=note_rnn, seed=0, n_envs=1)
+    agent = RLTuner("q", make_env(melody_length=8), prior=note_rnn, seed=0, n_envs=1)
     agent.learn(24)
     done = agent.replay_buffer.done[:24].numpy()
     assert np.flatnonzero(done).tolist() == [7, 15, 23]  # the 8th note of each melody, and only it
@@ -25,7 +25,7 @@ def test_every_algorithm_trains_and_leaves_the_reward_rnn_alone(algorithm, make_
     env = make_env(algorithm)
     env_rnn = env.unwrapped.reward_rnn
     before_env = {k: v.clone() for k, v in env_rnn.state_dict().items()}
-    agent = RLTuner(algorithm, env, note_rnn=note_rnn, seed=0, learning_starts=0, learning_rate=1e-2, n_envs=1)
+    agent = RLTuner(algorithm, env, prior=note_rnn, seed=0, learning_starts=0, learning_rate=1e-2, n_envs=1)
     nets = agent.networks
     before_prior = {k: v.clone() for k, v in nets.reward_rnn.state_dict().items()}
     before_q = {k: v.clone() for k, v in nets.q_net.state_dict().items()}
@@ -40,7 +40,7 @@ def test_every_algorithm_trains_and_leaves_the_reward_rnn_alone(algorithm, make_
 
 
 def test_target_network_is_soft_updated(make_env, note_rnn):
-    agent = RLTuner("psi", make_env("psi"), note_rnn=note_rnn, seed=0, tau=0.01, n_envs=1)
+    agent = RLTuner("psi", make_env("psi"), prior=note_rnn, seed=0, tau=0.01, n_envs=1)
     agent.learn(40)
     q = dict(agent.networks.q_net.named_parameters())
     for name, target in agent.networks.target_net.named_parameters():
@@ -50,7 +50,7 @@ def test_target_network_is_soft_updated(make_env, note_rnn):
 
 
 def test_logger_records_the_collapse_signals(make_env, note_rnn, tmp_path):
-    agent = RLTuner("q", make_env(), note_rnn=note_rnn, seed=0, n_envs=1)
+    agent = RLTuner("q", make_env(), prior=note_rnn, seed=0, n_envs=1)
     agent.set_logger(configure(str(tmp_path), ["csv"]))
     agent.learn(64, log_interval=1)
     with open(tmp_path / "progress.csv") as f:
@@ -76,7 +76,7 @@ def test_logger_records_the_collapse_signals(make_env, note_rnn, tmp_path):
 
 def test_same_seed_same_training_and_melodies(make_env, note_rnn):
     def run():
-        agent = RLTuner("g", make_env("g"), note_rnn=note_rnn, seed=3, n_envs=1)
+        agent = RLTuner("g", make_env("g"), prior=note_rnn, seed=3, n_envs=1)
         agent.learn(80)
         return agent.networks.q_net.state_dict(), agent.generate(4, seed=1)
 
@@ -86,7 +86,7 @@ def test_same_seed_same_training_and_melodies(make_env, note_rnn):
 
 
 def test_generate_and_next_note_probabilities(make_env, note_rnn):
-    agent = RLTuner("g", make_env("g", melody_length=12), note_rnn=note_rnn, seed=0)
+    agent = RLTuner("g", make_env("g", melody_length=12), prior=note_rnn, seed=0)
     melodies = agent.generate(5, temperature=1.0, seed=0)
     assert melodies.shape == (5, 12) and melodies.dtype == np.int64 and melodies.min() >= 0 and melodies.max() < 38
     greedy = agent.generate(3, temperature="greedy", primer=np.array([14, 14, 14]))
@@ -102,8 +102,8 @@ def test_generate_and_next_note_probabilities(make_env, note_rnn):
 
 def test_bad_arguments_are_refused(make_env, note_rnn):
     with pytest.raises(ValueError, match="algorithm must be one of"):
-        RLTuner("dqn", make_env(), note_rnn=note_rnn)
+        RLTuner("dqn", make_env(), prior=note_rnn)
     with pytest.raises(ValueError, match="batch_size"):
-        RLTuner("q", make_env(), note_rnn=note_rnn, batch_size=0)
+        RLTuner("q", make_env(), prior=note_rnn, batch_size=0)
     with pytest.raises(ValueError, match="no env"):
-        RLTuner("q", None, note_rnn=note_rnn).learn(10)
+        RLTuner("q", None, prior=note_rnn).learn(10)

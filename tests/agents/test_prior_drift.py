@@ -10,7 +10,7 @@ from agents.population import Population
 from agents.prior_drift import PriorDrift, drifting_log_prior, prior_loss
 from agents.step.stacked import Layout, flatten
 from agents.step.update import AdamState, Stack, StepSettings, gradient_step
-from agents.vec_env import env_note_rnn
+from agents.vec_env import env_prior
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 H, B = 6, 10
@@ -94,7 +94,7 @@ def test_q_update_with_the_switch_equals_the_update_without():
 
 def _g(make_env, note_rnn, **kw):
     env = make_env("g", num_envs=4)
-    return RLTuner("g", env, note_rnn=note_rnn, seed=5, batch_size=8, **kw)
+    return RLTuner("g", env, prior=note_rnn, seed=5, batch_size=8, **kw)
 
 
 def test_off_keeps_the_reward_rnn_bitwise_on_moves_its_output_layer_only(make_env, note_rnn):
@@ -107,7 +107,7 @@ def test_off_keeps_the_reward_rnn_bitwise_on_moves_its_output_layer_only(make_en
     drifted = on.networks.reward_rnn.state_dict()
     assert not torch.equal(drifted["head.weight"], start["head.weight"])
     assert all(torch.equal(drifted[k], start[k]) for k in start if not k.startswith("head."))
-    env_rnn = env_note_rnn(on.env)  # the env's Reward RNN, which computes h', stays frozen
+    env_rnn = env_prior(on.env)  # the env's Reward RNN, which computes h', stays frozen
     assert all(torch.equal(env_rnn.state_dict()[k], v) for k, v in start.items())
     # the replay keeps h' (H wide) instead of log p(·|s') (38 wide); the same melodies until the first update
     assert on.replay_buffer.next_log_prior.shape[1] == note_rnn.config.hidden_size
@@ -127,7 +127,7 @@ def test_switch_survives_save_and_load(make_env, note_rnn, tmp_path):
 
 def test_switch_is_refused_where_it_cannot_apply(make_env, note_rnn):
     with pytest.raises(ValueError, match="G-learning only"):
-        RLTuner("q", make_env("q", num_envs=4), note_rnn=note_rnn, g_trains_reward_rnn=True)
+        RLTuner("q", make_env("q", num_envs=4), prior=note_rnn, g_trains_reward_rnn=True)
     alone = _g(make_env, note_rnn, g_trains_reward_rnn=True)
     with pytest.raises(ValueError, match="trains alone"):
         Population([alone, _g(make_env, note_rnn)])

@@ -57,8 +57,8 @@ def job(path):
     probabilities = tuner.next_note_probabilities(melodies[0], 0)
     fresh = RLTuner("q", "MelodyCompose-v0", n_envs=8, seed=2)
     fresh.set_parameters(path)
-    kl = KLPPO(env="MelodyCompose-v0", n_envs=2, n_steps=tuner.melody_length, batch_size=8, seed=3)
-    kl.learn(2 * tuner.melody_length)
+    kl = KLPPO(env="MelodyCompose-v0", n_envs=2, n_steps=tuner.max_length, batch_size=8, seed=3)
+    kl.learn(2 * tuner.max_length)
     kl.generate(2000)
     Population([RLTuner("psi", "MelodyCompose-v0", n_envs=8, seed=s) for s in (4, 5)]).learn(400)
     return tuner.num_timesteps, melodies.shape, probabilities.shape
@@ -72,7 +72,7 @@ if __name__ == "__main__":
     (torch.randn(1_000_000) * 2.0).sum()  # this process now owns torch's OpenMP pool
     with multiprocessing.get_context(sys.argv[1]).Pool(1) as pool:
         [(steps, shape, probabilities)] = pool.map(job, [path])
-    assert steps == 1600 and shape == (2000, tuner.melody_length) and probabilities == (tuner.melody_length, 38)
+    assert steps == 1600 and shape == (2000, tuner.max_length) and probabilities == (tuner.max_length, 38)
     assert torch.get_num_threads() == THREADS
     print("ok")
 """

@@ -222,6 +222,12 @@ void check_float(const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.scalar_type() == at::kFloat && t.is_contiguous(), name, " must be a contiguous float32 tensor");
 }
 
+void check_ids(const at::Tensor& t, int64_t count, const char* name) {
+  const int64_t* id = t.data_ptr<int64_t>();
+  for (int64_t i = 0, n = t.numel(); i < n; ++i)
+    TORCH_CHECK(id[i] >= 0 && id[i] < count, name, " holds ", id[i], ", outside 0..", count - 1);
+}
+
 void check_long(const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.scalar_type() == at::kLong && t.is_contiguous(), name, " must be a contiguous int64 tensor");
 }
@@ -231,15 +237,15 @@ void check_long(const at::Tensor& t, const char* name) {
 // Returns stats (S, K, 3): loss, gradient norm before clipping, mean value of the actions taken.
 at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, at::Tensor exp_avg,
                           at::Tensor exp_avg_sq, std::vector<at::Tensor> adam_steps, at::Tensor note, at::Tensor h0,
-                          at::Tensor c0, at::Tensor action, at::Tensor log_prior, at::Tensor music_theory,
+                          at::Tensor cell0, at::Tensor action, at::Tensor log_prior, at::Tensor reward_terms,
                           at::Tensor done, std::optional<at::Tensor> next_log_prior, at::Tensor algorithms,
-                          at::Tensor c, int64_t hidden, double gamma, double tau, double learning_rate,
+                          at::Tensor rule_weights, int64_t hidden, double gamma, double tau, double learning_rate,
                           double max_grad_norm, bool per_tensor_clip, bool bootstrap_last_note, double beta1,
                           double beta2, double eps) {
   const std::pair<const at::Tensor*, const char*> floats[] = {
       {&theta, "theta"}, {&target, "target"}, {&grad, "grad"}, {&exp_avg, "exp_avg"}, {&exp_avg_sq, "exp_avg_sq"},
-      {&h0, "h"},        {&c0, "c"},          {&log_prior, "log_prior"}, {&music_theory, "music_theory"},
-      {&c, "rule_weight"}};
+      {&h0, "h"},        {&cell0, "cell"},    {&log_prior, "log_prior"}, {&reward_terms, "reward_terms"},
+      {&rule_weights, "rule_weights"}};
   for (const auto& [t, name] : floats) check_float(*t, name);
   const std::pair<const at::Tensor*, const char*> longs[] = {{&note, "note"}, {&action, "action"},
                                                              {&algorithms, "algorithms"}};
@@ -251,14 +257,25 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
   const Offsets o(H, A);
   TORCH_CHECK(o.size == P && theta.size(0) == K, "theta (", theta.sizes(), ") does not fit the batch (K = ", K,
               ") and hidden size ", H);
-  TORCH_CHECK(h0.sizes() == at::IntArrayRef({S, K, B, H}), "h must be (S, K, B, H)");
+  TORCH_CHECK(h0.sizes() == at::IntArrayRef({S, K, B, H}) && cell0.sizes() == h0.sizes(), "h and cell must be (S, K, B, H)");
+  for (const at::Tensor* t : {&action, &log_prior, &reward_terms, &done})
+    TORCH_CHECK(t->sizes() == note.sizes(), "action, log_prior, reward_terms and done must be (S, K, B) like note");
+  for (const at::Tensor* t : {&target, &grad, &exp_avg, &exp_avg_sq})
+    TORCH_CHECK(t->sizes() == theta.sizes(), "target, grad and Adam's moments must be shaped as theta (K, P)");
+  TORCH_CHECK(rule_weights.numel() == K && algorithms.numel() == K, "one c and one algorithm per agent");
+  check_ids(note, A, "note");
+  check_ids(action, A, "action");
+  check_ids(algorithms, 4, "algorithms");
   TORCH_CHECK(static_cast<int64_t>(adam_steps.size()) == K, "one Adam step counter per agent");
   for (const auto& step : adam_steps) check_float(step, "an Adam step counter");
   const int64_t* algorithm = algorithms.data_ptr<int64_t>();
   bool needs_prior = false;
   for (int64_t k = 0; k < K; ++k) needs_prior = needs_prior || algorithm[k] == kG;
   TORCH_CHECK(!needs_prior || next_log_prior.has_value(), "G needs next_log_prior (S, K, B, A)");
-  if (needs_prior) check_float(*next_log_prior, "next_log_prior");
+  if (needs_prior) {
+    check_float(*next_log_prior, "next_log_prior");
+    TORCH_CHECK(next_log_prior->sizes() == at::IntArrayRef({S, K, B, A}), "next_log_prior must be (S, K, B, A)");
+  }
 
   const auto opt = theta.options();
   LstmStep online(K, B, H, opt), next(K, B, H, opt);
@@ -268,14 +285,14 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
   std::vector<float> error(B), scratch(A), d_h(H), norms(K);
   at::Tensor g_hh = param_view(grad, o.w_hh, G, H);
   const at::Tensor w_o_target = param_view(target, o.w_o, A, H).transpose(1, 2);
-  const float* rule_weight = c.data_ptr<float>();
+  const float* rule_weight = rule_weights.data_ptr<float>();
   const float two_over_b = 2.0f / static_cast<float>(B);
 
   for (int64_t s = 0; s < S; ++s) {
     const int64_t* notes = note.data_ptr<int64_t>() + s * K * B;
     const int64_t* actions = action.data_ptr<int64_t>() + s * K * B;
-    const at::Tensor h_s = h0[s], c_s = c0[s];
-    online.run(theta, o, H, A, notes, h_s, c_s);
+    const at::Tensor h_s = h0[s], cell_s = cell0[s];
+    online.run(theta, o, H, A, notes, h_s, cell_s);
     next.run(target, o, H, A, actions, online.h, online.c);
     const float* tb_o = target.data_ptr<float>();
     float* nv = next_values.data_ptr<float>();
@@ -285,13 +302,13 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
 
     const float* th = theta.data_ptr<float>();
     float* gr = grad.data_ptr<float>();
-    const float* c_in = c_s.data_ptr<float>();
+    const float* c_in = cell_s.data_ptr<float>();
     const float* h1 = online.h.data_ptr<float>();
     const float* tanh_c1 = online.tanh_c.data_ptr<float>();
     const float* gate = online.gates.data_ptr<float>();
     float* dg = d_gates.data_ptr<float>();
     const float* lp = log_prior.data_ptr<float>() + s * K * B;
-    const float* mt = music_theory.data_ptr<float>() + s * K * B;
+    const float* mt = reward_terms.data_ptr<float>() + s * K * B;
     const bool* finished = done.data_ptr<bool>() + s * K * B;
     const float* prior_next = needs_prior ? next_log_prior->data_ptr<float>() + s * K * B * A : nullptr;
     float* stat = stats.data_ptr<float>() + s * K * 3;
@@ -373,18 +390,19 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
 // All values (K, N, A) after one LSTM step of K networks on the notes (K, N) from (h, c), and the new state:
 // agents/step/stacked.py's stacked_values, for choosing actions.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at::Tensor notes, at::Tensor h,
-                                                           at::Tensor c, int64_t hidden) {
+                                                           at::Tensor cell, int64_t hidden) {
   check_float(theta, "theta");
   check_float(h, "h");
-  check_float(c, "c");
+  check_float(cell, "cell");
   check_long(notes, "notes");
   const int64_t K = notes.size(0), N = notes.size(1), H = hidden, G = 4 * H, P = theta.size(1);
   const int64_t A = (P - G * H - 2 * G) / (G + H + 1);
   const Offsets o(H, A);
   TORCH_CHECK(o.size == P && theta.size(0) == K, "theta (", theta.sizes(), ") does not fit K = ", K, ", H = ", H);
-  TORCH_CHECK(h.sizes() == at::IntArrayRef({K, N, H}) && c.sizes() == h.sizes(), "h and c must be (K, N, H)");
+  TORCH_CHECK(h.sizes() == at::IntArrayRef({K, N, H}) && cell.sizes() == h.sizes(), "h and cell must be (K, N, H)");
+  check_ids(notes, A, "notes");
   LstmStep step(K, N, H, theta.options());
-  step.run(theta, o, H, A, notes.data_ptr<int64_t>(), h, c);
+  step.run(theta, o, H, A, notes.data_ptr<int64_t>(), h, cell);
   at::Tensor values = at::empty({K, N, A}, theta.options());
   const float* th = theta.data_ptr<float>();
   float* v = values.data_ptr<float>();
@@ -397,11 +415,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at:
 TORCH_LIBRARY(rl_tuner, m) {
   m.def(
       "gradient_steps(Tensor(a!) theta, Tensor(b!) target, Tensor(c!) grad, Tensor(d!) exp_avg, "
-      "Tensor(e!) exp_avg_sq, Tensor(f!)[] adam_steps, Tensor note, Tensor h, Tensor c, Tensor action, "
-      "Tensor log_prior, Tensor music_theory, Tensor done, Tensor? next_log_prior, Tensor algorithms, "
-      "Tensor rule_weight, int hidden, float gamma, float tau, float learning_rate, float max_grad_norm, "
+      "Tensor(e!) exp_avg_sq, Tensor(f!)[] adam_steps, Tensor note, Tensor h, Tensor cell, Tensor action, "
+      "Tensor log_prior, Tensor reward_terms, Tensor done, Tensor? next_log_prior, Tensor algorithms, "
+      "Tensor rule_weights, int hidden, float gamma, float tau, float learning_rate, float max_grad_norm, "
       "bool per_tensor_clip, bool bootstrap_last_note, float beta1, float beta2, float eps) -> Tensor");
-  m.def("step_values(Tensor theta, Tensor notes, Tensor h, Tensor c, int hidden) -> (Tensor, Tensor, Tensor)");
+  m.def("step_values(Tensor theta, Tensor notes, Tensor h, Tensor cell, int hidden) -> (Tensor, Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(rl_tuner, CPU, m) {
