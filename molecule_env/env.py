@@ -34,11 +34,18 @@ class MoleculeComposeEnv(SequenceTuneEnv):
         max_length: int = MAX_LENGTH,
         bucket_size: int = 25,
         workers: int = 0,
+        fixed_length: bool = False,
         reward_mode: str = "full",
         torch_threads: int | None = DEFAULT_TORCH_THREADS,
     ) -> None:
         task = molecule_task(
-            checkpoint, c=c, weights=weights, max_length=max_length, bucket_size=bucket_size, workers=workers
+            checkpoint,
+            c=c,
+            weights=weights,
+            max_length=max_length,
+            bucket_size=bucket_size,
+            workers=workers,
+            fixed_length=fixed_length,
         )
         super().__init__(render_mode, task=task, reward_mode=reward_mode, torch_threads=torch_threads)
 
@@ -57,11 +64,18 @@ class MoleculeComposeVectorEnv(SequenceTuneVectorEnv):
         max_length: int = MAX_LENGTH,
         bucket_size: int = 25,
         workers: int = 0,
+        fixed_length: bool = False,
         reward_mode: str = "full",
         torch_threads: int | None = DEFAULT_TORCH_THREADS,
     ) -> None:
         task = molecule_task(
-            checkpoint, c=c, weights=weights, max_length=max_length, bucket_size=bucket_size, workers=workers
+            checkpoint,
+            c=c,
+            weights=weights,
+            max_length=max_length,
+            bucket_size=bucket_size,
+            workers=workers,
+            fixed_length=fixed_length,
         )
         super().__init__(num_envs, render_mode, task=task, reward_mode=reward_mode, torch_threads=torch_threads)
 

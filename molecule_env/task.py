@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -38,6 +39,7 @@ def molecule_task(
     max_length: int = MAX_LENGTH,
     bucket_size: int = 25,
     workers: int = 0,
+    fixed_length: bool = False,
 ) -> SequenceTask:
     """The task of ``MoleculeCompose-v0``.
 
@@ -47,6 +49,9 @@ def molecule_task(
     :param max_length: tokens per episode at most (the end token included).
     :param bucket_size: molecules per scaffold before the diversity term scores its repeats 0.
     :param workers: scorer worker processes (0: score in the env's process; batches from the env are small).
+    :param fixed_length: every episode has ``max_length`` tokens, the end token included and padding after
+        it (the rollouts of KL-PPO and RLOO need rows that end together); the terms are given at the last
+        position. ``False``: an episode ends at its end token.
     """
     prior = checkpoint if isinstance(checkpoint, SmilesPrior) else load_smiles_prior(checkpoint)
     encoder = prior.encoder
@@ -57,12 +62,13 @@ def molecule_task(
         "max_length": max_length,
         "bucket_size": bucket_size,
         "workers": workers,
+        "fixed_length": fixed_length,
     }
     if checkpoint is not None and not isinstance(checkpoint, SmilesPrior):
         options["checkpoint"] = str(checkpoint)
     return SequenceTask(
         name=TASK_NAME,
-        vocabulary=prior.vocabulary,
+        vocabulary=replace(prior.vocabulary, end=None) if fixed_length else prior.vocabulary,
         prior=prior.model,
         terms=molecule_terms(weights),
         max_length=max_length,

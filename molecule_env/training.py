@@ -1,11 +1,14 @@
 """Training the SMILES prior: the generic LSTM (``sequence_env.lstm``) as a next-token model of a SMILES corpus.
 
-Each molecule is encoded as ``[begin, tokens..., end]`` (:mod:`molecule_env.tokens`), the loss is the
-mean cross-entropy of every next token (the end token included, padding not), Adam with the gradient
-norm clipped at 5. Batches are drawn at random and grouped by length (a pool of ``batch_size ·
-pool_batches`` molecules sorted by length, cut into batches, shuffled), so little of a batch is padding.
-A fixed held-out slice of the corpus gives the validation loss; the best weights so far are saved
-atomically at each improvement, and a NaN or infinite loss stops training with that checkpoint kept.
+Each molecule is encoded as ``[begin, tokens..., end, pad]`` (:mod:`molecule_env.tokens`). The loss is
+the mean cross-entropy of every next token, the end token and the padding after it included (batches
+are grouped by length, so the padding is a small share): the prior learns that padding follows the end,
+so an episode of fixed length (the molecule task's ``fixed_length``, which the rollouts of KL-PPO and
+RLOO need) pays almost nothing under the prior after its molecule ends. Adam, the gradient norm clipped
+at 5. Batches are drawn at random and grouped by length (a pool of ``batch_size · pool_batches``
+molecules sorted by length, cut into batches, shuffled). A fixed held-out slice of the corpus gives the
+validation loss; the best weights so far are saved atomically at each improvement, and a NaN or
+infinite loss stops training with that checkpoint kept.
 
 The command: ``python -m molecule_env.training`` (also ``rl-tuner train-smiles-prior``).
 """
@@ -51,25 +54,24 @@ class PriorTrainingResult:
 
 
 def encode_corpus(smiles: Sequence[str], encoder: SmilesEncoder) -> tuple[np.ndarray, np.ndarray]:
-    """All molecules as one ``(n, longest)`` uint8 array padded with the pad id, and their lengths."""
+    """All molecules as one ``(n, longest + 1)`` uint8 array padded with the pad id (at least one padding after
+    each end token), and their lengths."""
     if encoder.vocabulary.size > 256:
         raise ValueError(f"a SMILES vocabulary of {encoder.vocabulary.size} tokens does not fit the uint8 corpus")
     encoded = [encoder.encode(s) for s in smiles]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-    out = np.full((len(encoded), int(lengths.max(initial=2))), encoder.vocabulary.pad, dtype=np.uint8)
+    out = np.full((len(encoded), int(lengths.max(initial=2)) + 1), encoder.vocabulary.pad, dtype=np.uint8)
     for i, e in enumerate(encoded):
         out[i, : len(e)] = e
     return out, lengths
 
 
-def sequence_loss(model: LSTMPrior, batch: torch.Tensor, pad: int) -> tuple[torch.Tensor, int]:
-    """Mean next-token cross-entropy (nats) of ``batch (B, T)`` over the targets that are not padding; the count."""
+def sequence_loss(model: LSTMPrior, batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean next-token cross-entropy (nats) of ``batch (B, T)`` over every target, the padding after the end
+    token included (the prior learns that padding follows the end, and padding); the count."""
     logits, _ = model(batch[:, :-1])
-    targets = batch[:, 1:]
-    mask = targets != pad
-    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
-    count = int(mask.sum())
-    return (ce * mask.reshape(-1)).sum() / max(count, 1), count
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+    return loss, batch[:, 1:].numel()
 
 
 class LengthBatches:
@@ -90,17 +92,17 @@ class LengthBatches:
             self._queue = [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
             self.rng.shuffle(self._queue)
         rows = self._queue.pop()
-        return torch.from_numpy(self.data[rows, : int(self.lengths[rows].max())].astype(np.int64))
+        return torch.from_numpy(self.data[rows, : int(self.lengths[rows].max()) + 1].astype(np.int64))
 
 
 @torch.no_grad()
-def validation_loss(model: LSTMPrior, data: np.ndarray, lengths: np.ndarray, pad: int, batch_size: int = 512) -> float:
+def validation_loss(model: LSTMPrior, data: np.ndarray, lengths: np.ndarray, batch_size: int = 512) -> float:
     """Mean next-token cross-entropy (nats per token) of held-out molecules."""
     model.eval()
     total, count = 0.0, 0
     for i in range(0, len(data), batch_size):
         rows = slice(i, i + batch_size)
-        loss, n = sequence_loss(model, torch.from_numpy(data[rows, : int(lengths[rows].max())].astype(np.int64)), pad)
+        loss, n = sequence_loss(model, torch.from_numpy(data[rows, : int(lengths[rows].max()) + 1].astype(np.int64)))
         total += float(loss) * n
         count += n
     return total / max(count, 1)
@@ -149,7 +151,6 @@ def train_smiles_prior(
         torch.manual_seed(seed)
         model = LSTMPrior(LSTMConfig(vocabulary.size, hidden_size, num_layers))
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    pad = vocabulary.pad
     meta = {"tokens": list(vocabulary.tokens), **(metadata or {})}
     history: list[dict[str, float]] = []
     best = {"loss": math.inf, "step": 0, "state": None}
@@ -158,7 +159,7 @@ def train_smiles_prior(
     bar = tqdm(range(1, iterations + 1), desc="SMILES prior", disable=not progress, dynamic_ncols=True, mininterval=5)
     for step in bar:
         model.train()
-        loss, _ = sequence_loss(model, batches.next(), pad)
+        loss, _ = sequence_loss(model, batches.next())
         if not torch.isfinite(loss):
             _diverged(step, "loss", float(loss), best, checkpoint_path)
         optimizer.zero_grad(set_to_none=True)
@@ -172,7 +173,7 @@ def train_smiles_prior(
         out_of_time = max_seconds is not None and elapsed >= max_seconds
         if step % eval_every and step != iterations and not out_of_time:
             continue
-        val = validation_loss(model, valid, valid_lengths, pad)
+        val = validation_loss(model, valid, valid_lengths)
         row = {"step": step, "seconds": elapsed, "train_loss": float(np.mean(running)), "val_loss": val}
         history.append(row)
         running = []

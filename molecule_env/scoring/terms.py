@@ -3,8 +3,10 @@
 A partial SMILES is no molecule (``c1cc`` does not parse, and whether a prefix will become a valid,
 drug-like molecule is exactly what the policy has to learn), so every term here is given **at the end**
 of an episode (``at="end"``): the step that draws the end token, or the last position. Per token, the
-reward is then only the prior's ``log p`` (Eq. 3). An episode that reaches the maximum length without
-the end token, or that holds a begin or padding token, has no molecule: it is invalid.
+reward is then only the prior's ``log p`` (Eq. 3). The molecule is the text before the first end token;
+an episode without one, or with a begin or padding token before it, has no molecule: it is invalid.
+(In a fixed-length episode the end token does not end the episode: the terms are given at its last
+position, and the tokens after the end token, padding under the prior, are not read.)
 
 Each term maps the ending rows to SMILES (:meth:`MoleculeContext.smiles`), looks their properties up in
 the shared scorer (each unique SMILES is scored once, :mod:`.scorer`), and returns:
@@ -40,17 +42,17 @@ class MoleculeContext:
     memory: ScaffoldMemory = field(default_factory=ScaffoldMemory)
 
     def smiles(self, sequences: np.ndarray, positions: np.ndarray) -> list[str | None]:
-        """The SMILES of each row's episode, ``None`` where it holds no molecule (no end token, or a special
-        token inside)."""
+        """The SMILES of each row's episode: its tokens before the first end token (what follows is ignored,
+        padding in a fixed-length episode); ``None`` where it holds no molecule (no end token, or a begin or
+        padding token before it)."""
         vocabulary = self.encoder.vocabulary
         end, others = vocabulary.end, [i for i in vocabulary.specials if i != vocabulary.end]
         out: list[str | None] = []
         for row, position in zip(sequences, positions, strict=True):
             tokens = row[: int(position) + 1]
-            if tokens[-1] != end or np.isin(tokens[:-1], [end, *others]).any():
-                out.append(None)
-            else:
-                out.append(self.encoder.decode(tokens))
+            ends = np.flatnonzero(tokens == end)
+            body = tokens[: ends[0]] if len(ends) else None
+            out.append(None if body is None or np.isin(body, others).any() else self.encoder.decode(body))
         return out
 
     def scores(self, sequences: np.ndarray, positions: np.ndarray) -> list[Score | None]:
