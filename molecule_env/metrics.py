@@ -13,7 +13,7 @@ SMARTS files from the molsets wheel, and FCD is ``fcd_torch``'s (its ChemNet wei
   no MCF or PAINS substructure);
 - ``SNN``: mean over generated molecules of the largest Tanimoto similarity to a reference molecule;
 - ``Frag``/``Scaf``: cosine similarity of the BRICS-fragment / Bemis–Murcko-scaffold counts (scaffolds
-  with at least two rings... as MOSES: ``min_rings=2``) of the generated and reference sets;
+  with at least two rings, MOSES's ``min_rings=2``) of the generated and reference sets;
 - ``FCD``: Fréchet ChemNet distance (Preuer et al. 2018) of the two sets' ChemNet activations.
 """
 
@@ -268,6 +268,7 @@ __all__ = [
     "filter_patterns",
     "fraction_unique",
     "fraction_valid",
+    "fragments",
     "internal_diversity",
     "morgan_fingerprints",
     "moses_metrics",
