@@ -83,12 +83,21 @@ def scaffold(mol: Any) -> str:
     return Chem.MolToSmiles(MurckoScaffold.GetScaffoldForMol(mol))
 
 
+@lru_cache(maxsize=1)
+def _chem() -> ModuleType:
+    """``rdkit.Chem``, with rdkit's per-molecule parse errors silenced (invalid SMILES are counted instead)."""
+    Chem = require("rdkit.Chem")
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    return Chem
+
+
 def parse(smiles: str) -> Any:
     """The rdkit molecule of ``smiles`` (sanitised), or ``None`` when it does not parse; ``""`` is no molecule."""
     if not smiles:
         return None
-    Chem = require("rdkit.Chem")
-    return Chem.MolFromSmiles(smiles)
+    return _chem().MolFromSmiles(smiles)
 
 
 PROPERTIES = {"qed": qed, "sa": sa_score, "logp": logp, "ring_penalty": ring_penalty}

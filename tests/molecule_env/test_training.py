@@ -44,7 +44,7 @@ def test_a_nan_stops_training_and_keeps_the_last_good_checkpoint(smiles, tmp_pat
 
     monkeypatch.setattr(training, "sequence_loss", nan_from_step_two)
     path = tmp_path / "prior"
-    with pytest.raises(TrainingDivergedError, match="diverged at step 2: the loss is nan;.* keeps the best weights"):
+    with pytest.raises(TrainingDivergedError, match=r"diverged at step 2: the loss is nan;.* keeps the best weights"):
         train_smiles_prior(
             smiles, hidden_size=8, iterations=20, eval_every=1, valid_size=100, checkpoint_path=path, progress=False
         )
