@@ -35,7 +35,7 @@ def test_a_tuners_samples_carry_its_policy_log_probs(tiny_prior_path):
     from agents import RLTuner
 
     env = gym.make("MoleculeCompose-v0", checkpoint=tiny_prior_path, max_length=6, fixed_length=True)
-    tuner = RLTuner("g", env, n_envs=4, seed=0)
+    tuner = RLTuner("g", env, n_envs=4, seed=0, compiled_step=False)
     samples = sample(env.unwrapped.prior, env.unwrapped.task.vocabulary, 20, 6, seed=0, policy=agent_step(tuner))
     kl = samples.log_policy - samples.log_prior
     assert np.all(np.isfinite(kl)) and abs(kl.mean()) < 1.0  # an untrained G policy is close to the prior
