@@ -47,10 +47,11 @@ def card(checkpoint: Path, stats: dict, summary: dict, command: str) -> str:
     prior = load_smiles_prior(checkpoint)
     config = prior.model.config
     examples = "\n".join(f"    {s}" for s in stats["examples"])
+    tokens = " ".join(f"`{t}`" for t in prior.vocabulary.tokens)
     return f"""# SMILES prior (molecule_env/checkpoints/smiles_prior)
 
 An LSTM next-token model of SMILES (`sequence_env.lstm.LSTMPrior`: one layer of {config.hidden_size} cells,
-{prior.vocabulary.size} tokens: {" ".join(f"`{t}`" for t in prior.vocabulary.tokens)}), the prior of `MoleculeCompose-v0`.
+{prior.vocabulary.size} tokens: {tokens}), the prior of `MoleculeCompose-v0`.
 
 ## Training
 - Data: {summary["corpus"]}, a seeded random subsample of the MOSES training split shipped in the molsets
