@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import sys
 import time
@@ -52,8 +53,10 @@ def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict) -> None:
+    """``data`` as JSON, a NaN (a metric of no valid molecule) as ``null``."""
+    clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in data.items()}
     with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.write_text(json.dumps(clean, indent=2) + "\n")
 
 
 def prior_row(args: argparse.Namespace, env: Any) -> dict[str, Any]:
