@@ -38,7 +38,7 @@ def molecule_task(
     weights: Mapping[str, float] | None = None,
     max_length: int = MAX_LENGTH,
     bucket_size: int = 25,
-    workers: int = 0,
+    workers: int | None = None,
     fixed_length: bool = False,
 ) -> SequenceTask:
     """The task of ``MoleculeCompose-v0``.
@@ -48,7 +48,9 @@ def molecule_task(
     :param weights: ``{term: weight}`` over :data:`~molecule_env.scoring.terms.DEFAULT_WEIGHTS`.
     :param max_length: tokens per episode at most (the end token included).
     :param bucket_size: molecules per scaffold before the diversity term scores its repeats 0.
-    :param workers: scorer worker processes (0: score in the env's process; batches from the env are small).
+    :param workers: scorer worker processes for batches of 64 or more uncached molecules (``None``: one per
+        CPU, at most 4; 0: always in the env's process). A step ends only a few episodes, so the env scores
+        those itself; large batches (judging thousands of samples) go to the workers.
     :param fixed_length: every episode has ``max_length`` tokens, the end token included and padding after
         it (the rollouts of KL-PPO and RLOO need rows that end together); the terms are given at the last
         position. ``False``: an episode ends at its end token.

@@ -25,7 +25,13 @@ def test_each_algorithm_raises_validity_on_a_tiny_molecule_task(algorithm, tiny_
     # A random 16-cell prior writes a valid molecule in 3 tokens (fixed length, end token included) ~4 % of
     # the time; a strong reward (c = 0.05) makes the KL-regularised optimum almost always valid.
     env = gym.make(
-        "MoleculeCompose-v0", checkpoint=tiny_prior_path, max_length=3, fixed_length=True, weights=ONLY_VALIDITY, c=0.05
+        "MoleculeCompose-v0",
+        checkpoint=tiny_prior_path,
+        max_length=3,
+        fixed_length=True,
+        weights=ONLY_VALIDITY,
+        c=0.05,
+        workers=0,
     )
     if algorithm in ("kl_ppo", "rloo"):
         model = KLPPO("PriorPolicy", env, algorithm="ppo" if algorithm == "kl_ppo" else "rloo", n_envs=16, seed=0,
