@@ -36,8 +36,8 @@ def make_agent(algorithm: str, env: Any, seed: int) -> Any:
 
     RLTuner keeps the paper's γ = 0.5 although the terms come only at a molecule's end: with γ = 1 the Q
     and Ψ policies left the prior entirely within 100,000 steps (no valid molecule of 2,000, KL 70-170
-    nats per molecule, seeds 0 and 2 of Q and seed 0 of Ψ), as the logits they start from carry a
-    per-state offset that γ = 1 lets accumulate along the molecule.
+    nats per molecule, seeds 0 and 2 of Q and seed 0 of Ψ); a likely cause is that the networks start
+    from the prior's logits, whose per-state offset (their log-sum-exp) γ = 1 lets add up along the molecule.
     """
     from agents import KLPPO, RLTuner
 
