@@ -3,7 +3,7 @@
 SB3-family tools (rl-zoo3's ``ExperimentManager``, sbx, sb3-contrib) build an algorithm as
 ``Algo(policy, env, learning_rate=..., seed=..., verbose=..., device=..., tensorboard_log=...)`` and
 read ``model.policy``, ``model.device`` and ``model.get_parameters()``. RL Tuner has one policy, the
-recurrent Q network initialised from the Note RNN (docs/spec.md §5), so ``policy`` only names it:
+recurrent Q network initialised from the prior (docs/spec.md §5), so ``policy`` only names it:
 :data:`POLICY_ALIASES` are the names SB3 and sb3-contrib give policies on ``Dict`` observations, all
 meaning :class:`RLTunerPolicy`. The networks are 100-cell LSTMs stepped a few notes at a time, so they
 run on the CPU.
@@ -71,16 +71,16 @@ class RLTunerPolicy(nn.Module):
 def check_policy(policy: str | type, policy_kwargs: dict[str, Any] | None) -> type[RLTunerPolicy]:
     """The policy class named by ``policy`` (one of :data:`POLICY_NAMES` or the class), else ``ValueError``.
 
-    :param policy_kwargs: must be empty: the policy is the Note RNN's architecture.
+    :param policy_kwargs: must be empty: the policy is the prior's architecture.
     """
     if policy is not RLTunerPolicy and policy not in POLICY_NAMES:
         raise ValueError(
-            f"policy must be one of {POLICY_NAMES} (all the recurrent Q network initialised from the Note RNN), "
+            f"policy must be one of {POLICY_NAMES} (all the recurrent Q network initialised from the prior), "
             f"got {policy!r}"
         )
     if policy_kwargs:
         raise ValueError(
-            f"policy_kwargs {sorted(policy_kwargs)} cannot apply: the Q network is a copy of the Note RNN; "
+            f"policy_kwargs {sorted(policy_kwargs)} cannot apply: the Q network is a copy of the prior; "
             "pass prior= (or build the env from another prior) to change it"
         )
     return RLTunerPolicy

@@ -36,6 +36,7 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
+from agents.adaptive_c import AdaptiveC, make_c_controller
 from agents.buffer import RecurrentReplayBuffer
 from agents.exploration import (
     Boltzmann,
@@ -44,10 +45,10 @@ from agents.exploration import (
     exploration_duration,
     make_exploration,
 )
-from agents.kl.control import AdaptiveC, make_c_controller
 from agents.networks import TunerNetworks, check_algorithm, kl_and_entropy, policy_logits
 from agents.population import LockStep
 from agents.prior_drift import make_prior_drift
+from agents.saving import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.sb3_agent import SB3Agent
 from agents.sb3_policy import (
     RLTunerPolicy,
@@ -56,7 +57,6 @@ from agents.sb3_policy import (
     learning_rate_schedule,
     load_parameters,
 )
-from agents.serialization import agent_state, load_agent, prior_of, restore_agent_state, save_agent, task_of
 from agents.step.update import CLIP_MODES, AdamState
 from agents.training_state import NaNLossError
 from agents.vec_env import (
@@ -70,8 +70,8 @@ from agents.vec_env import (
     n_envs_for,
     reward_parts,
 )
-from sequence_env.batch import observation_space
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.envs.batch import observation_space
 from sequence_env.prior import AutoregressivePrior
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
@@ -134,7 +134,7 @@ class RLTuner(SB3Agent):
     :param c: the weight of the rules in the reward the tuner learns from (Eq. 3: ``log p + rMT / c``):
         ``None`` takes the env's ``c`` (docs/spec.md §6: 0.5); a number fixes it; ``"auto"`` starts from the
         env's and moves it so that the policy's KL to the prior per note tracks ``target_kl``
-        (:class:`agents.kl.control.AdaptiveC`). The replay keeps log p and rMT apart, so every batch uses
+        (:class:`agents.adaptive_c.AdaptiveC`). The replay keeps log p and rMT apart, so every batch uses
         the current c. The env's own reward is not used.
     :param target_kl: the KL per note (nats) that ``c="auto"`` tracks.
     :param clip: ``"global"`` clips the gradient by its norm over all parameters; ``"per_tensor"`` clips each

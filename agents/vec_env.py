@@ -8,7 +8,7 @@ holds ``c``, so :func:`reward_parts` and :func:`algorithm_reward` give Q and Ψ 
 The forms (:func:`as_vec_env`): an id string becomes ``gym.make_vec`` with ``n_envs`` rows (and the
 algorithm's reward as the env's own, so ``VecMonitor`` and ``EvalCallback`` report what it trains on);
 a single generic env straight from ``gym.make`` becomes a vector env of ``n_envs`` rows with its task
-and settings; a Gymnasium vector env is wrapped with :class:`~sequence_env.sb3_vec_env.SequenceSB3VecEnv`;
+and settings; a Gymnasium vector env is wrapped with :class:`~sequence_env.envs.sb3_vec_env.SequenceSB3VecEnv`;
 a single env under other wrappers runs alone in SB3's ``DummyVecEnv``; an SB3 ``VecEnv`` is used as it is.
 """
 
@@ -27,11 +27,11 @@ from torch import nn
 
 from agents.networks import check_algorithm
 from agents.step.targets import REWARD_MODE, td_reward
-from sequence_env.env import SequenceTuneEnv
+from sequence_env.envs.env import SequenceTuneEnv
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 from sequence_env.plugins import load_env_plugins
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
 from sequence_env.task import SequenceTask
-from sequence_env.vector import SequenceTuneVectorEnv
 
 DEFAULT_N_ENVS = 64
 _GYM_MAKE_WRAPPERS = (gym.wrappers.PassiveEnvChecker, gym.wrappers.OrderEnforcing)

@@ -14,7 +14,8 @@ from typing import Any
 
 from gymnasium.envs.registration import register, registry
 
-from sequence_env.workers import preload_in_forkserver
+from sequence_env.envs.workers import preload_in_forkserver
+from sequence_env.task import register_task
 
 ENV_ID = "MelodyCompose-v0"
 
@@ -27,6 +28,16 @@ if ENV_ID not in registry:  # importing twice (or reloading) must not register t
 
 
 preload_in_forkserver(__name__)
+
+
+def _melody_task(**options: Any) -> Any:
+    """The melody task (:func:`melody_env.task.melody_task`), imported on first use."""
+    from melody_env.task import melody_task
+
+    return melody_task(**options)
+
+
+register_task("melody", _melody_task)  # make_task("melody") and gym.make("SequenceTune-v0", task="melody")
 
 # Public name -> module defining it, imported lazily by __getattr__ (PEP 562).
 _EXPORTS = {

@@ -1,8 +1,8 @@
-"""The batched core of ``MelodyCompose-v0``: the generic :class:`~sequence_env.batch.SequenceBatch` on the melody task.
+"""The batched core of ``MelodyCompose-v0``: the generic :class:`~sequence_env.envs.batch.SequenceBatch` on melodies.
 
 :class:`MelodyBatch` holds, for every row, the frozen Reward RNN's state after the last note and the
 log-probabilities it gives the next note, and the rules' state (docs/spec.md §4, §5). One ``step`` is one
-Reward-RNN step (its numpy copy, :class:`~sequence_env.frozen.FrozenLSTM`) and one ``RuleEvaluator``
+Reward-RNN step (its numpy copy, :class:`~sequence_env.envs.frozen.FrozenLSTM`) and one ``RuleEvaluator``
 step for all rows. It names the generic core's arrays as melodies do (notes, melodies, ``h``, ``c``).
 """
 
@@ -26,7 +26,7 @@ from melody_env.task import (
     resolve_rules,
 )
 from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
-from sequence_env.batch import SequenceBatch
+from sequence_env.envs.batch import SequenceBatch
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 from sequence_env.threads import torch_threads as using_threads  # the argument of that name shadows it
 

@@ -12,7 +12,7 @@ from melody_env.batch import RENDER_MODES, MelodyBatch, render_melody
 from melody_env.note_rnn import NoteRNN
 from melody_env.task import resolve_primer
 from reward_rules import C_MAJOR, NUM_CLASSES, Key, RuleSet
-from sequence_env.env import SequenceTuneEnv
+from sequence_env.envs.env import SequenceTuneEnv
 from sequence_env.threads import DEFAULT_TORCH_THREADS
 
 
@@ -21,7 +21,7 @@ class MelodyComposeEnv(SequenceTuneEnv):
 
     ## Description
 
-    The melody instance of :class:`sequence_env.env.SequenceTuneEnv` (docs/spec.md §10). The agent writes
+    The melody instance of :class:`sequence_env.envs.env.SequenceTuneEnv` (docs/spec.md §10). The agent writes
     a melody of ``melody_length`` (32) steps. Each step is one of 38 classes
     (docs/spec.md §1): 0 = note off (a rest starts), 1 = no event (the sounding note or rest continues),
     k = 2..37 = onset of MIDI pitch 46 + k (C3..B5). A frozen *Reward RNN* (the pretrained Note RNN,

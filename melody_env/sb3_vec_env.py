@@ -1,4 +1,4 @@
-"""Stable-Baselines3 on the batched melody env: :class:`sequence_env.sb3_vec_env.SequenceSB3VecEnv` over melodies.
+"""Stable-Baselines3 on the batched melody env: :class:`sequence_env.envs.sb3_vec_env.SequenceSB3VecEnv` over melodies.
 
 ::
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from melody_env.vector import MelodyComposeVectorEnv
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 
 
 class MelodySB3VecEnv(SequenceSB3VecEnv):

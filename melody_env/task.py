@@ -2,8 +2,8 @@
 
 :func:`melody_task` builds the :class:`~sequence_env.task.SequenceTask` that ``MelodyCompose-v0`` runs:
 the 38-class vocabulary, the Note RNN as the prior, the nine rules with the key as their context,
-32-step melodies without an end token, one random note onset as the primer, and c = 0.5. It is
-registered as the task ``"melody"``.
+32-step melodies without an end token, one random note onset as the primer, and c = 0.5. Importing
+``melody_env`` registers it as the task ``"melody"``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import C_MAJOR, DEFAULT_RULES, NUM_CLASSES, Key, RuleSet, validate_melody
 from reward_rules.rules import BUILTIN_RULE_FNS
 from reward_rules.tokens import FIRST_PITCH_CLASS, token_name
-from sequence_env.task import PrimerFile, SequenceTask, register_task
+from sequence_env.task import PrimerFile, SequenceTask
 from sequence_env.vocabulary import Vocabulary
 
 TASK_NAME = "melody"
@@ -198,12 +198,10 @@ def melody_task(
         read_primer=read_primer_file,
         trusted_terms=BUILTIN_RULE_FNS,
         render=render_melody,
-        module="melody_env.task",
+        module="melody_env",
         options=options,
     )
 
-
-register_task(TASK_NAME, melody_task)
 
 __all__ = [
     "PRIMERS",

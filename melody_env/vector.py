@@ -11,7 +11,7 @@ from melody_env.batch import RENDER_MODES, MelodyBatch
 from melody_env.note_rnn import NoteRNN
 from melody_env.task import resolve_primer
 from reward_rules import NUM_CLASSES
-from sequence_env.vector import SequenceTuneVectorEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 
 
 class MelodyComposeVectorEnv(SequenceTuneVectorEnv):

@@ -16,7 +16,7 @@ from typing import Any
 
 from gymnasium.envs.registration import register, registry
 
-from sequence_env.workers import preload_in_forkserver
+from sequence_env.envs.workers import preload_in_forkserver
 
 ENV_ID = "MoleculeCompose-v0"
 

@@ -1,6 +1,6 @@
 """``MoleculeCompose-v0``: write a SMILES string token by token, rewarded by the prior's log p and rdkit terms.
 
-Thin subclasses of the generic env (:class:`sequence_env.env.SequenceTuneEnv`) and vector env that build
+Thin subclasses of the generic env (:class:`sequence_env.envs.env.SequenceTuneEnv`) and vector env that build
 the molecule task (:func:`molecule_env.task.molecule_task`) from their keyword arguments, so
 ``gym.make("MoleculeCompose-v0", c=0.3, weights={"qed": 2})`` works. Observation, reward and ``info``
 are the generic env's: ``{"token", "h", "c", "position"}``; ``info`` has ``log_prior``,
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 
 from molecule_env.prior import SmilesPrior
 from molecule_env.task import MAX_LENGTH, molecule_task
-from sequence_env.env import SequenceTuneEnv
+from sequence_env.envs.env import SequenceTuneEnv
 from sequence_env.threads import DEFAULT_TORCH_THREADS
-from sequence_env.vector import SequenceTuneVectorEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 
 
 class MoleculeComposeEnv(SequenceTuneEnv):

@@ -1,7 +1,7 @@
 """Music-theory rules (rMT), their batched evaluator and the Table 1 statistics (docs/spec.md §1, §4, §7)."""
 
+from reward_rules.evaluator import RuleEvaluator, music_theory_rewards
 from reward_rules.registry import Rule, RuleSet
-from reward_rules.reward import RuleEvaluator, music_theory_rewards
 from reward_rules.rules import DEFAULT_RULES, RULE_NAMES
 from reward_rules.stats import (
     TABLE1_KEYS,

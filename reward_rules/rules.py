@@ -57,7 +57,7 @@ def _frozen(table: np.ndarray) -> np.ndarray:
 class NoteRule:
     """Base of the built-in rules: ``rewards(a, positions, melodies, key)`` from the newest notes ``a``
     (N,); calling the rule (the registry's protocol) gathers ``a`` from ``melodies`` first, while
-    :class:`~reward_rules.reward.RuleEvaluator` passes the notes it already has. A stateful rule keeps
+    :class:`~reward_rules.evaluator.RuleEvaluator` passes the notes it already has. A stateful rule keeps
     a detector tracker, ``self.tracker``, which ``reset`` forwards to."""
 
     tracker: Any = None

@@ -17,15 +17,15 @@ from typing import Any
 
 from gymnasium.envs.registration import register, registry
 
-from sequence_env.workers import preload_in_forkserver
+from sequence_env.envs.workers import preload_in_forkserver
 
 ENV_ID = "SequenceTune-v0"
 
 if ENV_ID not in registry:  # importing twice (or reloading) must not register twice
     register(
         id=ENV_ID,
-        entry_point="sequence_env.env:SequenceTuneEnv",
-        vector_entry_point="sequence_env.vector:SequenceTuneVectorEnv",
+        entry_point="sequence_env.envs.env:SequenceTuneEnv",
+        vector_entry_point="sequence_env.envs.vector:SequenceTuneVectorEnv",
     )
 
 preload_in_forkserver(__name__)
@@ -43,10 +43,10 @@ _EXPORTS = {
     "PrimerFile": "sequence_env.task",
     "make_task": "sequence_env.task",
     "register_task": "sequence_env.task",
-    "SequenceBatch": "sequence_env.batch",
-    "SequenceTuneEnv": "sequence_env.env",
-    "SequenceTuneVectorEnv": "sequence_env.vector",
-    "SequenceSB3VecEnv": "sequence_env.sb3_vec_env",
+    "SequenceBatch": "sequence_env.envs.batch",
+    "SequenceTuneEnv": "sequence_env.envs.env",
+    "SequenceTuneVectorEnv": "sequence_env.envs.vector",
+    "SequenceSB3VecEnv": "sequence_env.envs.sb3_vec_env",
     "compose_reward": "sequence_env.reward",
     "CheckpointError": "sequence_env.checkpoint",
 }

@@ -4,8 +4,8 @@
 sequences by one token with :func:`lstm_head_step` (one layer) or the same cell layer by layer, on the
 same weights, to float rounding of ``forward`` (about 1e-7), and differentiable when grad is enabled.
 
-:func:`tanh` computes tanh as ``2·σ(2x) − 1``. Why by hand: torch 2.13's CPU ``tanh`` measured about
-five times slower than its ``sigmoid`` here (12,800 floats, one thread), which made tanh the largest
+:func:`tanh` computes tanh as ``2·σ(2x) − 1``. Why by hand: torch's CPU ``tanh`` is several
+times slower than its ``sigmoid`` on the small one-thread tensors here, which made tanh the largest
 single cost of composing and of the tuners' gradient step.
 """
 

@@ -13,16 +13,18 @@ import importlib
 import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from sequence_env.terms import RewardTerms
 from sequence_env.vocabulary import Vocabulary
 
+if TYPE_CHECKING:  # torch is imported where primers are drawn for composing, not when a task is registered
+    import torch
+
 PrimerDraw = Callable[[np.random.Generator], np.ndarray]
-PrimerBatch = Callable[[int, "torch.Generator | None"], torch.Tensor]
+PrimerBatch = Callable[[int, "torch.Generator | None"], "torch.Tensor"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class SequenceTask:
 
     def sample_primers(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``(n, P)`` int64 primers for composing ``n`` sequences."""
+        import torch
+
         if self.primer_batch is not None:
             return self.primer_batch(n, generator)
         if self.primer is None:
@@ -130,12 +134,18 @@ def register_task(name: str, factory: Callable[..., SequenceTask]) -> None:
 
 
 def make_task(name: str, module: str | None = None, **options: Any) -> SequenceTask:
-    """The registered task ``name`` built with ``options``; ``module`` is imported first if the name is unknown.
+    """The registered task ``name`` built with ``options``.
+
+    An unknown name imports ``module`` first, or else the installed instances (:mod:`sequence_env.plugins`).
 
     :raises ValueError: no task of that name is registered.
     """
     if name not in _TASKS and module:
         importlib.import_module(module)
+    if name not in _TASKS:
+        from sequence_env.plugins import load_env_plugins
+
+        load_env_plugins()
     if name not in _TASKS:
         known = ", ".join(sorted(_TASKS)) or "none"
         raise ValueError(f"no sequence task named {name!r} is registered (known: {known}); import its package first")

@@ -33,7 +33,7 @@ def check_torch_threads(threads: int | None) -> int | None:
 def torch_threads(threads: int | None = DEFAULT_TORCH_THREADS) -> Iterator[None]:
     """Run the block with ``torch.set_num_threads(threads)`` and restore the previous count after it.
 
-    Switching costs about 0.3 µs, so it wraps every env step and every gradient batch.
+    Switching is cheap, so it wraps every env step and every gradient batch.
 
     :param threads: threads for the block; ``None`` leaves the global setting alone.
     """

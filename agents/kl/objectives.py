@@ -1,16 +1,16 @@
 """The KL-regularised policy-gradient objective (paper Eq. 9) in small functions: reward, GAE, RLOO, PPO clip.
 
-Eq. 9 maximises ``E_π[Σ_t rMT(s_t, a_t)/c − KL[π(·|s_t) ‖ p(·|s_t)]]``. On sampled melodies the KL of
-each state is estimated by the note actually drawn, ``log π(a_t|s_t) − log p(a_t|s_t)``, so every note
-earns :func:`kl_penalised_reward` and the objective is the plain sum of rewards over the melody (the
+Eq. 9 maximises ``E_π[Σ_t r(s_t, a_t)/c − KL[π(·|s_t) ‖ p(·|s_t)]]``. On sampled episodes the KL of
+each state is estimated by the token actually drawn, ``log π(a_t|s_t) − log p(a_t|s_t)``, so every token
+earns :func:`kl_penalised_reward` and the objective is the plain sum of rewards over the episode (the
 per-token KL penalty of RLHF's PPO and RLOO, with ``1/c`` in the place of their KL coefficient β).
 
-All functions take whole melodies, ``(M, T)`` tensors whose row m is melody m and column t its note t,
-so the last note is terminal and nothing is bootstrapped. GAE is written here rather than taken from
+All functions take whole episodes, ``(M, T)`` tensors whose row m is episode m and column t its token t,
+so the last token is terminal and nothing is bootstrapped. GAE is written here rather than taken from
 SB3's ``RolloutBuffer.compute_returns_and_advantage``: that buffer keeps flat ``(n_steps, n_envs)``
 transitions and samples minibatches of single transitions, while the LSTM needs minibatches of whole
-melodies; sb3-contrib's recurrent buffer stores every step's LSTM state and pads sequences, which
-fixed-length melodies run from their start do not need. Over ``(M, T)`` the recursion is a few lines.
+episodes; sb3-contrib's recurrent buffer stores every step's LSTM state and pads sequences, which
+fixed-length episodes run from their start do not need. Over ``(M, T)`` the recursion is a few lines.
 """
 
 from __future__ import annotations
@@ -20,25 +20,25 @@ from torch import Tensor
 
 
 def kl_penalised_reward(reward_terms: Tensor, log_prior: Tensor, log_policy: Tensor, c: float) -> Tensor:
-    """Per-note reward of Eq. 9: ``r_t = rMT(s_t, a_t) / c + log p(a_t|s_t) − log π(a_t|s_t)``.
+    """Per-token reward of Eq. 9: ``r_t = r(s_t, a_t) / c + log p(a_t|s_t) − log π(a_t|s_t)``.
 
-    Summed over a melody its expectation is Eq. 9's ``Σ_t rMT/c − KL[π ‖ p]``.
+    Summed over an episode its expectation is Eq. 9's ``Σ_t r/c − KL[π ‖ p]``.
 
     :param reward_terms: the reward terms r of each token (rMT for melodies, the env's ``info``), any shape.
-    :param log_prior: ``log p(a_t|s_t)`` under the Note RNN (``info["log_prior"]``), same shape.
-    :param log_policy: ``log π(a_t|s_t)`` of the policy that drew the note, same shape.
+    :param log_prior: ``log p(a_t|s_t)`` under the prior (``info["log_prior"]``), same shape.
+    :param log_policy: ``log π(a_t|s_t)`` of the policy that drew the token, same shape.
     :param c: weight of the prior against the rules (paper: 0.5).
     """
     return reward_terms / c + log_prior - log_policy
 
 
 def gae_advantages(rewards: Tensor, values: Tensor, gamma: float, gae_lambda: float) -> tuple[Tensor, Tensor]:
-    """Generalised advantage estimation (Schulman et al. 2016) over whole melodies.
+    """Generalised advantage estimation (Schulman et al. 2016) over whole episodes.
 
-    ``δ_t = r_t + γ V(s_{t+1}) − V(s_t)`` with ``V(s_T) = 0`` (the last note ends the melody), and
+    ``δ_t = r_t + γ V(s_{t+1}) − V(s_t)`` with ``V(s_T) = 0`` (the last token ends the episode), and
     ``A_t = δ_t + γ λ A_{t+1}``; the value targets are ``A_t + V(s_t)``.
 
-    :param rewards: ``(M, T)`` per-note rewards. :param values: ``(M, T)`` critic values ``V(s_t)``.
+    :param rewards: ``(M, T)`` per-token rewards. :param values: ``(M, T)`` critic values ``V(s_t)``.
     :param gamma: discount γ (1 for Eq. 9's undiscounted sum). :param gae_lambda: λ.
     :return: ``(advantages (M, T), returns (M, T))``.
     """
@@ -59,11 +59,11 @@ def gae_advantages(rewards: Tensor, values: Tensor, gamma: float, gae_lambda: fl
 def rloo_advantages(returns: Tensor, k: int) -> Tensor:
     """REINFORCE leave-one-out advantages (Kool et al. 2019; Ahmadian et al. 2024, TRL's RLOO).
 
-    Melodies ``k·g .. k·g + k − 1`` share a primer (group g); each one's baseline is the mean return of
+    Episodes ``k·g .. k·g + k − 1`` share a primer (group g); each one's baseline is the mean return of
     the other ``k − 1``: ``A_i = R_i − (Σ_{j in g} R_j − R_i) / (k − 1)``.
 
-    :param returns: ``(M,)`` melody returns ``Σ_t r_t``, groups of ``k`` consecutive melodies.
-    :param k: melodies per primer, ``>= 2``.
+    :param returns: ``(M,)`` episode returns ``Σ_t r_t``, groups of ``k`` consecutive episodes.
+    :param k: episodes per primer, ``>= 2``.
     :return: ``(M,)`` advantages.
     """
     if k < 2 or returns.ndim != 1 or returns.shape[0] % k:
@@ -76,7 +76,7 @@ def rloo_advantages(returns: Tensor, k: int) -> Tensor:
 def clipped_surrogate_loss(log_ratio: Tensor, advantages: Tensor, clip_range: float) -> Tensor:
     """PPO's clipped objective as a loss (Schulman et al. 2017): ``−mean(min(ρ A, clip(ρ, 1 ± ε) A))``.
 
-    :param log_ratio: ``log π_θ(a|s) − log π_old(a|s)`` (per note for PPO, summed per melody for RLOO).
+    :param log_ratio: ``log π_θ(a|s) − log π_old(a|s)`` (per token for PPO, summed per episode for RLOO).
     :param advantages: same shape. :param clip_range: ε.
     """
     ratio = log_ratio.exp()

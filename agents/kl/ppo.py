@@ -16,7 +16,7 @@ The network (:class:`agents.kl.policy.KLActorCritic`) is a copy of the env's pri
 ``MelodyCompose-v0``); a rollout is whole episodes (:mod:`agents.kl.rollout`) and every minibatch runs
 the prior over each episode from its start.
 ``c="auto"`` with ``target_kl`` moves c after every rollout so that the KL per note tracks the target
-(:class:`agents.kl.control.AdaptiveC`).
+(:class:`agents.adaptive_c.AdaptiveC`).
 """
 
 from __future__ import annotations
@@ -35,15 +35,15 @@ from stable_baselines3.common.utils import configure_logger
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
-from agents.kl.checkpoint import check_kl_checkpoint, kl_agent_state, load_kl_agent
-from agents.kl.control import make_c_controller
+from agents.adaptive_c import make_c_controller
 from agents.kl.policy import KLActorCritic
 from agents.kl.rollout import collect_rollout, grouped_vector_env
-from agents.kl.training import GoodState, train_on_rollout
+from agents.kl.rollout_update import GoodState, train_on_rollout
+from agents.kl.saving import check_kl_checkpoint, kl_agent_state, load_kl_agent
+from agents.saving import load_agent, save_agent
 from agents.sb3_agent import SB3Agent
-from agents.serialization import load_agent, save_agent
 from agents.vec_env import as_vec_env, check_same_prior, env_attribute, env_prior, env_task, n_envs_for
-from sequence_env.batch import observation_space
+from sequence_env.envs.batch import observation_space
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads
 

@@ -1,15 +1,15 @@
-"""Rollouts of whole melodies for :class:`agents.KLPPO`, and primers shared by groups of rows for RLOO.
+"""Rollouts of whole episodes for :class:`agents.KLPPO`, and primers shared by groups of rows for RLOO.
 
-Every melody has the same length T and all rows of the vector env start together, so a rollout of
-``n_steps`` vector steps (a multiple of T) over N rows is exactly ``N · n_steps / T`` complete melodies.
+Every episode has the same length T and all rows of the vector env start together, so a rollout of
+``n_steps`` vector steps (a multiple of T) over N rows is exactly ``N · n_steps / T`` complete episodes.
 :class:`RolloutStorage` fills ``(n_steps, N)`` tensors step by step and hands them back as ``(M, T)``
-melodies, melody ``m = b · N + row`` for the b-th melody of each row, so that training runs the LSTM
-over each melody from its start (no truncated backpropagation through time).
+episodes, episode ``m = b · N + row`` for the b-th episode of each row, so that training runs the LSTM
+over each episode from its start (no truncated backpropagation through time).
 
-RLOO needs k melodies per prompt; here the prompt is the primer. :func:`share_primers` gives rows
+RLOO needs k episodes per prompt; here the prompt is the primer. :func:`share_primers` gives rows
 ``k·g .. k·g + k − 1`` the primer the env drew for row ``k·g``, by resetting the other rows of the group
-with ``reset(options={"reset_mask": ..., "primer": ...})`` before their first note, so a group's
-melodies are consecutive in the ``(M, T)`` layout.
+with ``reset(options={"reset_mask": ..., "primer": ...})`` before their first token, so a group's
+episodes are consecutive in the ``(M, T)`` layout.
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from torch import Tensor
 
 from agents.networks import kl_and_entropy
 from agents.vec_env import reward_parts
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 from sequence_env.sampling import sample_logits
-from sequence_env.sb3_vec_env import SequenceSB3VecEnv
-from sequence_env.vector import SequenceTuneVectorEnv
 
 
 @dataclass(frozen=True)
 class Rollout:
-    """Complete melodies, every field ``(M, T)``: row m is melody m, column t its note t."""
+    """Complete episodes, every field ``(M, T)``: row m is episode m, column t its token t."""
 
-    notes: Tensor  # long: the note fed to the actor before choosing note t (the primer's last note at t = 0)
-    actions: Tensor  # long: note t
+    tokens: Tensor  # long: the token fed to the actor before choosing token t (the primer's last token at t = 0)
+    actions: Tensor  # long: token t
     log_policy: Tensor  # log π_old(a_t|s_t) of the policy that drew it
     log_prior: Tensor  # log p(a_t|s_t), the env's info["log_prior"]
     reward_terms: Tensor  # r(s_t, a_t), the env's reward terms (info["music_theory"] for melodies)
@@ -45,7 +45,7 @@ class Rollout:
     @property
     def n_melodies(self) -> int:
         """M."""
-        return self.notes.shape[0]
+        return self.tokens.shape[0]
 
 
 class RolloutStorage:
@@ -60,7 +60,7 @@ class RolloutStorage:
             raise ValueError(f"n_steps ({n_steps}) must be a multiple of the episode length {max_length}")
         self.n_steps, self.n_envs, self.max_length = n_steps, n_envs, max_length
         self._data = {
-            f.name: torch.zeros(n_steps, n_envs, dtype=torch.long if f.name in ("notes", "actions") else torch.float32)
+            f.name: torch.zeros(n_steps, n_envs, dtype=torch.long if f.name in ("tokens", "actions") else torch.float32)
             for f in fields(Rollout)
         }
 
@@ -69,8 +69,8 @@ class RolloutStorage:
         for name, value in columns.items():
             self._data[name][step] = value
 
-    def melodies(self) -> Rollout:
-        """The rollout as ``(M, T)`` melodies, ``M = N · n_steps / T``."""
+    def episodes(self) -> Rollout:
+        """The rollout as ``(M, T)`` episodes, ``M = N · n_steps / T``."""
         blocks, length, n = self.n_steps // self.max_length, self.max_length, self.n_envs
         return Rollout(
             **{k: v.view(blocks, length, n).permute(0, 2, 1).reshape(blocks * n, length) for k, v in self._data.items()}
@@ -79,15 +79,15 @@ class RolloutStorage:
 
 @torch.no_grad()
 def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
-    """Run ``agent`` (a :class:`agents.KLPPO`) for ``agent.n_steps`` vector steps of whole melodies.
+    """Run ``agent`` (a :class:`agents.KLPPO`) for ``agent.n_steps`` vector steps of whole episodes.
 
-    Each step feeds the note just played to the actor (from the zero state at a melody's start), draws
-    the next note from π, steps the env and runs the callbacks, whose locals hold SB3's names
+    Each step feeds the token just played to the actor (from the zero state at an episode's start), draws
+    the next token from π, steps the env and runs the callbacks, whose locals hold SB3's names
     (``new_obs``, ``rewards``, ``dones``, ``infos``) and those :class:`~agents.callbacks.TuningStatsCallback`
     reads (``logits``, ``log_prior``: log p(·|s)).
 
-    :return: the rollout, or ``None`` when a callback stopped training (the cut melodies are dropped).
-    :raises RuntimeError: the env's rows do not start and end their melodies together.
+    :return: the rollout, or ``None`` when a callback stopped training (the cut episodes are dropped).
+    :raises RuntimeError: the env's rows do not start and end their episodes together.
     """
     env, n, length = agent.env, agent.env.num_envs, agent.max_length
     token_key, names = agent.task.token_key, agent.policy.prior.state_names
@@ -99,14 +99,14 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
         if t == 0:
             if np.any(np.asarray(obs["position"]) != 0):
                 raise RuntimeError(
-                    "KLPPO needs every row of the env to start its melodies together; pass an env whose rows "
+                    "KLPPO needs every row of the env to start its episodes together; pass an env whose rows "
                     "are reset together (a fresh env, or learn(reset_num_timesteps=True))"
                 )
             if agent._vector_env is not None:
                 obs = share_primers(agent._vector_env, agent.rloo_k)
-            state = None  # every melody starts from the zero LSTM state
-        notes = torch.as_tensor(np.asarray(obs[token_key]), dtype=torch.long).reshape(n)
-        logits, values, state = agent.policy.act(notes, state, torch.full((n,), t))
+            state = None  # every episode starts from the zero LSTM state
+        tokens = torch.as_tensor(np.asarray(obs[token_key]), dtype=torch.long).reshape(n)
+        logits, values, state = agent.policy.act(tokens, state, torch.full((n,), t))
         prior_state = tuple(
             torch.as_tensor(np.asarray(obs[name]), dtype=torch.float32).reshape(n, -1) for name in names
         )
@@ -116,16 +116,16 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
         agent.num_timesteps += n
         callback.update_locals(locals())
         if not callback.on_step():
-            agent._last_obs = None  # melodies cut short: the next learn() starts new ones
+            agent._last_obs = None  # episodes cut short: the next learn() starts new ones
             return None
         end = t == length - 1
-        if (np.all(dones) if end else np.any(dones)) != end:  # all rows end at note T, none before
-            raise RuntimeError(f"every row of the env must end its melody after exactly {length} notes, together")
+        if (np.all(dones) if end else np.any(dones)) != end:  # all rows end at token T, none before
+            raise RuntimeError(f"every row of the env must end its episode after exactly {length} tokens, together")
         step_log_prior, reward_terms = reward_parts(env, infos)  # log p(a|s) and the terms of the tokens played
         kl, _ = kl_and_entropy(logits, log_prior)
         storage.add(
             step,
-            notes=notes,
+            tokens=tokens,
             actions=actions,
             log_policy=torch.log_softmax(logits, -1).gather(1, actions[:, None])[:, 0],
             log_prior=torch.as_tensor(step_log_prior),
@@ -137,7 +137,7 @@ def collect_rollout(agent: Any, callback: BaseCallback) -> Rollout | None:
     agent._last_obs = obs
     callback.update_locals(locals())
     callback.on_rollout_end()
-    return storage.melodies()
+    return storage.episodes()
 
 
 def grouped_vector_env(venv: VecEnv, k: int) -> SequenceTuneVectorEnv:
@@ -160,7 +160,7 @@ def grouped_vector_env(venv: VecEnv, k: int) -> SequenceTuneVectorEnv:
 
 
 def share_primers(vector_env: SequenceTuneVectorEnv, k: int) -> dict[str, np.ndarray]:
-    """Give each group of ``k`` rows its first row's primer; call when every row is before its first note.
+    """Give each group of ``k`` rows its first row's primer; call when every row is before its first token.
 
     :return: the env's observation after the resets.
     """

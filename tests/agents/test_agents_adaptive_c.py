@@ -6,7 +6,7 @@ import torch
 from stable_baselines3.common.logger import configure
 
 from agents import RLTuner
-from agents.kl.control import AdaptiveC
+from agents.adaptive_c import AdaptiveC
 
 
 def test_c_comes_from_the_env_unless_given(make_env, note_rnn):

@@ -11,8 +11,7 @@ def _add(buffer, start, n, hidden=3):
     ids = torch.arange(start, start + n)
     buffer.add(
         ids % 38,
-        ids[:, None].float().expand(n, hidden),
-        -ids[:, None].float().expand(n, hidden),
+        (ids[:, None].float().expand(n, hidden), -ids[:, None].float().expand(n, hidden)),
         ids % 5,
         ids.float(),
         -2 * ids.float(),
@@ -21,28 +20,29 @@ def _add(buffer, start, n, hidden=3):
 
 
 def test_buffer_wraps_and_keeps_rows_together():
-    buffer = RecurrentReplayBuffer(capacity=5, hidden_size=3, num_actions=38)
+    buffer = RecurrentReplayBuffer(capacity=5, state_sizes=(3, 3), num_actions=38)
     _add(buffer, 0, 3)
     _add(buffer, 3, 4)  # wraps: rows hold 5, 6, 2, 3, 4
     assert len(buffer) == 5 and buffer.pos == 2
     assert buffer.log_prior.tolist() == [5.0, 6.0, 2.0, 3.0, 4.0]
     assert buffer.reward_terms.tolist() == [-10.0, -12.0, -4.0, -6.0, -8.0]  # rMT kept apart from log p
     batch = buffer.sample(batch_size=8, num_batches=3, generator=torch.Generator().manual_seed(0))
-    assert batch.h.shape == (3, 8, 3) and batch.note.shape == (3, 8) and batch.next_log_prior is None
+    h, cell = batch.state
+    assert h.shape == (3, 8, 3) and batch.token.shape == (3, 8) and batch.next_log_prior is None
     ids = batch.log_prior.long()
-    assert torch.equal(batch.music_theory, -2 * ids.float())
-    assert torch.equal(batch.h[..., 0], ids.float()) and torch.equal(batch.c[..., 2], -ids.float())
+    assert torch.equal(batch.reward_terms, -2 * ids.float())
+    assert torch.equal(h[..., 0], ids.float()) and torch.equal(cell[..., 2], -ids.float())
+    assert [None if f is None else f.shape[:2] for f in batch.flat()][:3] == [(3, 8)] * 3  # token, h, cell
     assert torch.equal(batch.action, ids % 5) and torch.equal(batch.done, ids % 2 == 0)
     assert set(ids.flatten().tolist()) <= {2, 3, 4, 5, 6}
 
 
 def test_buffer_prior_only_for_g():
-    buffer = RecurrentReplayBuffer(4, 2, 38, store_prior=True)
+    buffer = RecurrentReplayBuffer(4, (2, 2), 38, store_prior=True)
     with pytest.raises(ValueError, match="next_log_prior"):
         buffer.add(
             torch.zeros(1, dtype=torch.long),
-            torch.zeros(1, 2),
-            torch.zeros(1, 2),
+            (torch.zeros(1, 2), torch.zeros(1, 2)),
             torch.zeros(1, dtype=torch.long),
             torch.zeros(1),
             torch.zeros(1),

@@ -44,7 +44,7 @@ def test_population_refuses_what_cannot_run_in_lock_step(make_env, note_rnn):
     a = _tuner(make_env, note_rnn, "q", 0)
     with pytest.raises(ValueError, match="batch_size"):
         Population([a, RLTuner("q", make_env("q", num_envs=6), prior=note_rnn, batch_size=16)])
-    with pytest.raises(ValueError, match="as many melodies"):
+    with pytest.raises(ValueError, match="as many rows"):
         Population([a, RLTuner("q", make_env("q", num_envs=3), prior=note_rnn, batch_size=8, buffer_size=500)])
     with pytest.raises(ValueError, match="distinct"):
         Population([a, a])

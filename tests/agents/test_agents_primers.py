@@ -42,7 +42,7 @@ def test_rows_prime_their_own_melody(trained):
     rows = trained.generate(2, temperature="greedy", primer=np.array([[14, 1], [21, 0]]))
     assert rows.shape == (2, trained.max_length)
     assert rows.tolist() == [greedy_by_hand(trained, p, trained.max_length) for p in ([14, 1], [21, 0])]
-    with pytest.raises(ValueError, match=r"primer must be a note, a sequence .* or \(n=3, P\) rows"):
+    with pytest.raises(ValueError, match=r"primer must be a token, a sequence .* or \(n=3, P\) rows"):
         trained.generate(3, primer=np.ones((2, 4), dtype=np.int64))
 
 

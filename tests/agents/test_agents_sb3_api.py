@@ -18,6 +18,7 @@ from stable_baselines3.common.vec_env import VecEnvWrapper
 from agents import NaNLossError, RLTuner
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 
 
 class Recorder(BaseCallback):
@@ -46,7 +47,7 @@ class Recorder(BaseCallback):
 
 def test_sb3_callbacks_run_unmodified(make_env, note_rnn, tmp_path):
     agent = RLTuner("q", make_env(num_envs=4), prior=note_rnn, seed=0)
-    assert isinstance(agent.get_env(), MelodySB3VecEnv) and agent.get_vec_normalize_env() is None
+    assert isinstance(agent.get_env(), SequenceSB3VecEnv) and agent.get_vec_normalize_env() is None
     recorder = Recorder()
     checkpoints = CheckpointCallback(save_freq=8, save_path=str(tmp_path / "ckpt"), name_prefix="tuner")
     evaluation = EvalCallback(

@@ -17,6 +17,7 @@ from melody_env.batch import MelodyBatch
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from sequence_env.checkpoint import CheckpointError
+from sequence_env.envs.sb3_vec_env import SequenceSB3VecEnv
 
 
 def step_once(venv, action=14):
@@ -107,7 +108,7 @@ def test_a_single_env_becomes_n_envs_melodies_with_its_settings(note_rnn):
     env = gym.make("MelodyCompose-v0", **kwargs)
     agent = RLTuner("q", env, n_envs=4, seed=5)
     venv = agent.get_env()
-    assert agent.n_envs == venv.num_envs == 4 and isinstance(venv, MelodySB3VecEnv)
+    assert agent.n_envs == venv.num_envs == 4 and isinstance(venv, SequenceSB3VecEnv)
     for name in inspect.signature(MelodyBatch).parameters:
         if name not in ("num_melodies", "checkpoint"):
             assert env_attribute(venv, name) == getattr(env.unwrapped.core, name), name
@@ -134,7 +135,11 @@ def test_n_envs_reports_the_truth_for_every_env_form(make_env, note_rnn):
     assert agent.n_envs == 1 and isinstance(agent.get_env(), DummyVecEnv)
     without_env = RLTuner("q", None, prior=note_rnn, n_envs=8)
     assert without_env.n_envs == 8
-    assert without_env.observation_space == gym.make("MelodyCompose-v0", checkpoint=note_rnn).observation_space
+    with pytest.raises(ValueError, match="no task"):  # the observation is the task's: it needs an env
+        _ = without_env.observation_space
+    without_env.set_env(make_env())
+    expected = gym.make("MelodyCompose-v0", checkpoint=note_rnn, melody_length=8).observation_space
+    assert without_env.observation_space == expected
     for env, n in ((make_env(num_envs=3), 5), (wrapped, 4)):
         with pytest.raises(ValueError, match=f"n_envs={n}, but the env runs"):
             RLTuner("q", env, prior=note_rnn, n_envs=n)

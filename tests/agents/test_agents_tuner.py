@@ -16,7 +16,7 @@ def test_last_note_is_stored_terminal(make_env, note_rnn):
     done = agent.replay_buffer.done[:24].numpy()
     assert np.flatnonzero(done).tolist() == [7, 15, 23]  # the 8th note of each melody, and only it
     # the first transition of each melody starts from the zero LSTM state, later ones do not
-    h = agent.replay_buffer.h[:24]
+    h = agent.replay_buffer.state[0][:24]
     assert torch.all(h[[0, 8, 16]] == 0) and torch.all(h[[1, 9, 17]].abs().sum(1) > 0)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from agents.kl.control import AdaptiveC, FixedC, controller_from_state, make_c_controller, proportional_error
+from agents.adaptive_c import AdaptiveC, FixedC, controller_from_state, make_c_controller, proportional_error
 
 
 def test_proportional_error_is_clipped():

@@ -10,7 +10,7 @@ from melody_env.sb3_vec_env import MelodySB3VecEnv
 
 
 def test_actor_starts_as_the_note_rnn_and_evaluate_matches_the_steps(note_rnn):
-    policy = KLActorCritic(note_rnn, melody_length=5)
+    policy = KLActorCritic(note_rnn, max_length=5)
     notes = torch.tensor([[3, 14, 1, 0, 20], [37, 2, 2, 1, 9]])
     logits, values = policy.evaluate(notes)  # (2, 5, 38), (2, 5)
     expected, _ = note_rnn(notes)
@@ -24,7 +24,7 @@ def test_actor_starts_as_the_note_rnn_and_evaluate_matches_the_steps(note_rnn):
 
 
 def test_value_loss_does_not_reach_the_actor(note_rnn):
-    policy = KLActorCritic(note_rnn, melody_length=4)
+    policy = KLActorCritic(note_rnn, max_length=4)
     _, values = policy.evaluate(torch.tensor([[5, 6, 7, 8]]))
     values.square().sum().backward()
     assert all(p.grad is None for p in policy.actor.parameters())
@@ -32,7 +32,7 @@ def test_value_loss_does_not_reach_the_actor(note_rnn):
 
 
 def test_value_statistics_standardise_targets_and_keep_predictions(note_rnn):
-    policy = KLActorCritic(note_rnn, melody_length=4)
+    policy = KLActorCritic(note_rnn, max_length=4)
     notes = torch.tensor([[5, 6, 7, 8], [9, 10, 11, 12]])
     policy.update_value_statistics(torch.tensor([-700.0, -600.0, -500.0]))  # first call: statistics only
     assert float(policy.value_mean) == pytest.approx(-600.0) and float(policy.value_std) == pytest.approx(100.0)
@@ -45,13 +45,13 @@ def test_value_statistics_standardise_targets_and_keep_predictions(note_rnn):
 
 
 def test_rollout_storage_hands_back_whole_melodies():
-    storage = RolloutStorage(n_steps=4, n_envs=2, melody_length=2)
+    storage = RolloutStorage(n_steps=4, n_envs=2, max_length=2)
     for step in range(4):
         storage.add(step, values=torch.tensor([10.0 * step, 10.0 * step + 1]))
     # melody b * N + row holds steps b * T .. b * T + T - 1 of that row
-    assert storage.melodies().values.tolist() == [[0, 10], [1, 11], [20, 30], [21, 31]]
-    with pytest.raises(ValueError, match="multiple of the melody length"):
-        RolloutStorage(n_steps=3, n_envs=2, melody_length=2)
+    assert storage.episodes().values.tolist() == [[0, 10], [1, 11], [20, 30], [21, 31]]
+    with pytest.raises(ValueError, match="multiple of the episode length"):
+        RolloutStorage(n_steps=3, n_envs=2, max_length=2)
 
 
 def test_share_primers_gives_each_group_its_leaders_primer(make_env):

@@ -13,7 +13,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
 from agents import KLPPO, NaNLossError
-from agents.serialization import save_agent
+from agents.saving import save_agent
 from melody_env.sb3_vec_env import MelodySB3VecEnv
 from reward_rules import RuleEvaluator
 from sequence_env.checkpoint import CheckpointError
@@ -232,21 +232,23 @@ def test_nan_loss_stops_and_keeps_the_last_good_state(make_env, tmp_path):
         assert all(torch.isfinite(p).all() for p in agent_like.policy.state_dict().values())
 
 
-def test_bad_arguments_are_refused(make_env):
+def test_bad_arguments_are_refused(make_env, note_rnn):
     with pytest.raises(ValueError, match="policy must be one of"):
         KLPPO("MlpPolicy", make_env())
     with pytest.raises(ValueError, match="algorithm must be one of"):
         KLPPO(env=make_env(), algorithm="a2c")
     with pytest.raises(ValueError, match="pass target_kl"):
         KLPPO(env=make_env(), c="auto")
-    with pytest.raises(ValueError, match="multiple of the melody length 8"):
+    with pytest.raises(ValueError, match="multiple of the episode length 8"):
         KLPPO(env=make_env(num_envs=2), n_steps=12)
     with pytest.raises(ValueError, match="device='cpu'"):
         KLPPO(env=make_env(), device="cuda")
+    with pytest.raises(ValueError, match="needs an env or a prior"):
+        KLPPO(max_length=8)
     with pytest.raises(ValueError, match="no env"):
-        KLPPO(melody_length=8).learn(10)
+        KLPPO(prior=note_rnn, max_length=8).learn(10)
     agent = tiny(make_env)
-    with pytest.raises(ValueError, match="12-note melodies"):
+    with pytest.raises(ValueError, match="12-token episodes"):
         agent.set_env(make_env(num_envs=4, melody_length=12))
 
 

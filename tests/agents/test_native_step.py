@@ -1,6 +1,7 @@
 """The compiled gradient steps (agents/step/csrc/gradient_steps.cpp) give the Python step's numbers, step after step."""
 
 import os
+import platform
 import time
 
 import numpy as np
@@ -129,18 +130,64 @@ def test_bad_input_is_refused_with_its_name():
         native.gradient_steps(stack, StepSettings(algorithms=("q",), c=torch.ones(1, 1)), fields)
 
 
-def test_rl_tuner_native_0_turns_the_compiled_step_off(monkeypatch):
+def test_bad_token_ids_and_shapes_are_errors_not_out_of_bounds_reads():
+    stack = _stack(1)
+    settings = StepSettings(algorithms=("q",), c=torch.ones(1, 1))
+    for field, bad, message in ((0, 38, "note holds 38"), (3, -1, "action holds -1")):
+        fields = _fields(1, 6)
+        fields[field] = fields[field].clone()
+        fields[field][0, 0, 0] = bad
+        with pytest.raises(RuntimeError, match=message):
+            native.gradient_steps(stack, settings, fields)
+    fields = _fields(1, 6)
+    fields[2] = fields[2][..., :-1].contiguous()  # cell narrower than h
+    with pytest.raises(RuntimeError, match="h and cell must be"):
+        native.gradient_steps(stack, settings, fields)
+    fields = _fields(1, 6)
+    fields[4] = fields[4][:, :, :-1].contiguous()  # one log p short
+    with pytest.raises(RuntimeError, match="like note"):
+        native.gradient_steps(stack, settings, fields)
+    notes = torch.full((1, 3), 40)
+    with pytest.raises(RuntimeError, match="notes holds 40"):
+        native.step_values(stack.theta, notes, torch.zeros(1, 3, H), torch.zeros(1, 3, H))
+
+
+def test_use_compiled_takes_the_argument_then_the_environment(monkeypatch):
+    monkeypatch.delenv("RL_TUNER_NATIVE", raising=False)
+    assert native.use_compiled(None, True) and native.use_compiled(True, True)
+    assert not native.use_compiled(False, True) and not native.use_compiled(None, False)
     monkeypatch.setenv("RL_TUNER_NATIVE", "0")
-    assert not native.enabled()
-    monkeypatch.setenv("RL_TUNER_NATIVE", "1")
-    assert native.enabled()
-    with native.python_step():
-        assert not native.enabled()
-    assert native.enabled()
-    monkeypatch.delenv("RL_TUNER_NATIVE")
-    with native.python_step():
-        assert not native.enabled()
-    assert native.enabled() and "RL_TUNER_NATIVE" not in os.environ
+    assert not native.use_compiled(None, True) and native.use_compiled(True, True)
+    with pytest.raises(ValueError, match="one-layer LSTM"):
+        native.use_compiled(True, False)
+    with pytest.raises(ValueError, match="compiled_step must be"):
+        native.use_compiled("yes", True)
+
+
+def test_a_failed_build_warns_once_and_trains_to_the_same_numbers(monkeypatch, make_env):
+    """The build is made to fail on purpose: tuners then warn once and train on the Python step, same numbers."""
+    from agents import RLTuner
+
+    monkeypatch.delenv("RL_TUNER_NATIVE", raising=False)
+    compiled = RLTuner("q", make_env(num_envs=8), seed=2, batch_size=16)
+    assert compiled.networks.compiled
+    compiled.learn(400)
+
+    def broken_build() -> None:
+        raise RuntimeError("error: no C++ compiler (made to fail by the test)")
+
+    monkeypatch.setattr(native, "_build", broken_build)
+    native.available.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="could not be built .*made to fail") as caught:
+            fallback = RLTuner("q", make_env(num_envs=8), seed=2, batch_size=16)
+            again = RLTuner("q", make_env(num_envs=8), seed=2, batch_size=16)
+        assert len([w for w in caught if "could not be built" in str(w.message)]) == 1  # once per process
+        assert not fallback.networks.compiled and not again.networks.compiled
+        fallback.learn(400)
+    finally:
+        native.available.cache_clear()  # the next caller builds (finds) the real library again
+    torch.testing.assert_close(flatten(fallback.networks.q_net), flatten(compiled.networks.q_net), rtol=1e-3, atol=1e-4)
 
 
 def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_env):
@@ -150,8 +197,7 @@ def test_a_tuner_trains_to_the_same_weights_with_either_step(monkeypatch, make_e
     calls = _count_calls(monkeypatch, "gradient_steps")
     weights, used = {}, {}
     for flag in ("0", "1"):
-        monkeypatch.setenv("RL_TUNER_NATIVE", flag)
-        tuner = RLTuner("g", make_env("g", num_envs=8), seed=3, batch_size=16)
+        tuner = RLTuner("g", make_env("g", num_envs=8), seed=3, batch_size=16, compiled_step=flag == "1")
         before = len(calls)
         tuner.learn(400)
         weights[flag], used[flag] = flatten(tuner.networks.q_net), len(calls) - before
@@ -194,10 +240,10 @@ def test_a_tuner_composes_the_same_melodies_with_either_forward(monkeypatch):
     from agents import RLTuner
 
     calls = _count_calls(monkeypatch, "step_values")
-    tuner = RLTuner("psi", None, seed=1)
-    with native.python_step():
-        python = tuner.generate(200, seed=5)
+    tuner = RLTuner("psi", "MelodyCompose-v0", seed=1, n_envs=1, compiled_step=False)
+    python = tuner.generate(200, seed=5)
     assert not calls
+    tuner.networks.compiled = True
     np.testing.assert_array_equal(tuner.generate(200, seed=5), python)
     assert len(calls) == 32  # one compiled step per note
 
@@ -205,5 +251,5 @@ def test_a_tuner_composes_the_same_melodies_with_either_forward(monkeypatch):
 def test_the_build_directory_follows_torch_extensions_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
     folder = native.build_directory()
-    assert folder.parent == tmp_path and folder.name.startswith("rl_tuner_native_py")
+    assert folder.parent == tmp_path and folder.name.startswith(f"rl_tuner_native_{platform.machine()}_py")
     assert torch.__version__ in folder.name

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-import benchmarks.ablations as ablations
-from benchmarks.ablations_report import OWN, ROWS, apart, compare_cells, compare_statistic, gap_closed, supported
+import benchmarks.ablations.run as ablations
+from benchmarks.ablations.report import OWN, ROWS, apart, compare_cells, compare_statistic, gap_closed, supported
 from melody_env.note_rnn import NoteRNN, NoteRNNConfig
 
 

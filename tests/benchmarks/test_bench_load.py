@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmarks.bench_load import busy_core, main
+from benchmarks.speed.bench_load import busy_core, main
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cli import _FORWARDED, build_parser, main
 from melody_env.encoding import notes_to_melody, read_melody, read_primed, transpose_melody, write_midi
+from rl_tuner_cli.main import _FORWARDED, build_parser, main
 
 DATA = Path(__file__).parents[1] / "melody_env" / "data"
 D_MAJOR_SCALE = notes_to_melody([62, 64, 66, 67, 69, 71, 73, 74], range(0, 32, 4), range(4, 36, 4))
@@ -219,7 +219,7 @@ def test_demo_help_shows_the_demo_and_its_folder(capsys) -> None:
 
 
 def test_speed_writes_under_runs_unless_told(capsys) -> None:
-    from benchmarks.speed import Args
+    from benchmarks.speed.report import Args
 
     assert Path(Args().out).parts[0] == "runs"
     with pytest.raises(SystemExit):

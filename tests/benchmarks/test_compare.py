@@ -1,4 +1,4 @@
-"""The side-by-side report of sweeps (benchmarks.compare) on a hand-made sweep folder."""
+"""The side-by-side report of sweeps (benchmarks.sweep.compare) on a hand-made sweep folder."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from benchmarks.compare import compare_sweep, kl_control_objective, last_logged, main, pairwise, sweep_label
 from benchmarks.sweep.aggregate import STATISTICS, statistic_summary
+from benchmarks.sweep.compare import compare_sweep, kl_control_objective, last_logged, main, pairwise, sweep_label
 
 
 def _cell(values: dict[str, list[float]], seeds: list[int]) -> dict:

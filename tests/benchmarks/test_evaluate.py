@@ -10,7 +10,15 @@ import torch
 
 import benchmarks.evaluate as evaluate
 from agents import RLTuner
-from benchmarks.evaluate import Scored, compose, compose_and_score, compose_chunk, log_prior, summarise, worker_count
+from benchmarks.evaluate import (
+    Scored,
+    compose,
+    compose_and_score,
+    compose_chunk,
+    log_prior,
+    summarise,
+    worker_count,
+)
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from reward_rules import Key, score_melodies
 
@@ -39,7 +47,7 @@ def test_log_prior_matches_the_lstm_forward_pass(reward_rnn) -> None:
 
 @pytest.mark.parametrize("composer", ["note_rnn", "g"])
 def test_log_prior_recorded_while_composing_equals_the_separate_pass(reward_rnn, composer) -> None:
-    model = reward_rnn if composer == "note_rnn" else RLTuner("g", None)
+    model = reward_rnn if composer == "note_rnn" else RLTuner("g", "MelodyCompose-v0", n_envs=1)
     scored = compose_and_score(model, reward_rnn, 300, seed=2, batch=100)
     assert compose_chunk(model, scored.primers[:100], 32, 3, reward_rnn)[1] is not None  # recorded, not rescored
     separate = log_prior(reward_rnn, scored.primers, scored.melodies)
@@ -52,7 +60,7 @@ def test_other_weights_are_scored_by_the_reward_rnn(reward_rnn) -> None:
     torch.manual_seed(0)
     other = NoteRNN().eval()  # composes, but is not the Reward RNN: its own log p must not be recorded
     assert compose_chunk(other, np.array([5, 20]), 32, 1, reward_rnn)[1] is None
-    assert compose_chunk(RLTuner("q", None), np.array([5, 20]), 32, 1, reward_rnn)[1] is None
+    assert compose_chunk(RLTuner("q", "MelodyCompose-v0", n_envs=1), np.array([5, 20]), 32, 1, reward_rnn)[1] is None
     scored = compose_and_score(other, reward_rnn, 200, seed=1, batch=100)
     expected = lstm_log_prior(reward_rnn, scored.primers, scored.melodies)
     np.testing.assert_allclose(scored.log_prior, expected, atol=1e-5, rtol=1e-6)
@@ -66,7 +74,7 @@ def test_melodies_are_those_of_sample_and_generate(reward_rnn) -> None:
         sampled = reward_rnn.sample(len(chunk), 32, torch.as_tensor(chunk), generator=generator)
         np.testing.assert_array_equal(melodies[start : start + 100], sampled.numpy())
     for algorithm in ("q", "g"):
-        tuner = RLTuner(algorithm, None)
+        tuner = RLTuner(algorithm, "MelodyCompose-v0", n_envs=1)
         primers, melodies = compose(tuner, 250, seed=4, batch=100)
         for start in (0, 100, 200):
             chunk = primers[start : start + 100]
@@ -114,7 +122,7 @@ torch.set_num_threads(max(torch.get_num_threads(), 2))  # torch's default, and p
 (torch.randn(512, 512) @ torch.randn(512, 512)).sum()  # this process now owns torch's OpenMP pool
 THREADS = torch.get_num_threads()
 rnn = load_default_note_rnn()
-for model in (rnn, RLTuner("q", None), RLTuner("g", None)):
+for model in (rnn, RLTuner("q", "MelodyCompose-v0", n_envs=1), RLTuner("g", "MelodyCompose-v0", n_envs=1)):
     one, two = (compose_and_score(model, rnn, 300, seed=5, workers=w, batch=50) for w in (1, 2))
     for field in ("primers", "melodies", "log_prior", "music_theory"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))

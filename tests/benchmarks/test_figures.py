@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.figures import draw_figure2, plot_figure2, plot_figure4, read_fig2_csv, step_label, write_fig2_csv
+from benchmarks.figures import (
+    draw_figure2,
+    plot_figure2,
+    plot_figure4,
+    read_fig2_csv,
+    step_label,
+    write_fig2_csv,
+)
 
 
 def test_fig2_csv_round_trip_and_plot(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import benchmarks.outside.cli as outside_cli
-from benchmarks.cli import main as rl_tuner
 from benchmarks.outside.cli import model_specs
 from benchmarks.outside.features import FEATURE_NAMES
 from melody_env.data import Corpus
+from rl_tuner_cli.main import main as rl_tuner
 
 
 def _corpus(source: str = "music21") -> Corpus:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents import RLTuner
-from benchmarks.reuse import (
+from benchmarks.reproduction.reuse import (
     Asked,
     SettingsError,
     check_reused,
@@ -17,6 +17,7 @@ from benchmarks.reuse import (
     steps_label,
     timing_label,
 )
+from melody_env.note_rnn import load_default_note_rnn
 
 
 def test_planned_timesteps_rounds_up_to_whole_rounds_of_melodies() -> None:
@@ -44,7 +45,7 @@ def test_timing_label_says_which_tuners_were_reused() -> None:
 def _saved(tmp_path: Path, steps: int = 200_000, n_envs: int = 64, c: float | None = 0.5) -> Path:
     models = tmp_path / "models"
     models.mkdir()
-    tuner = RLTuner("q", None, n_envs=n_envs, seed=0, exploration_steps=steps // 2)
+    tuner = RLTuner("q", None, prior=load_default_note_rnn(), n_envs=n_envs, seed=0, exploration_steps=steps // 2)
     tuner.num_timesteps = planned_timesteps(steps, n_envs)  # as if trained: learn() rounds up like this
     tuner.save(models / "q.zip")
     record = {"steps": tuner.num_timesteps, "seconds": 84.0} | ({} if c is None else {"c": c})

@@ -1,11 +1,11 @@
-"""Smoke run of benchmarks/speed.py on tiny budgets (no timing is checked), and its report's arithmetic."""
+"""Smoke run of benchmarks/speed/report.py on tiny budgets (no timing is checked), and its report's arithmetic."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from benchmarks.speed import NOT_MEASURED, comparison_section, duration, main, paper_section, read_paper_run
+from benchmarks.speed.report import NOT_MEASURED, comparison_section, duration, main, paper_section, read_paper_run
 
 FIXTURES = Path(__file__).parents[1] / "melody_env" / "data"
 
@@ -21,7 +21,7 @@ def test_speed_writes_every_section(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert main(argv) == 0
     text = out.read_text()
-    assert "Command: `python -m benchmarks.speed --corpus" in text
+    assert "Command: `python -m benchmarks.speed.report --corpus" in text
     assert "torch 2." in text and "(1 thread)" in text
     for heading in ("## 1. Corpus", "## 2. Environment", "## 3. Training", "## 4. Composing and scoring 20",
                     "## 5. Paper-scale", "## 6. Beside the original"):  # fmt: skip

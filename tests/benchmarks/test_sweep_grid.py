@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.cli import main
 from benchmarks.sweep.cli import build_parser, config_from_args
 from benchmarks.sweep.grid import NOTE_RNN, SweepConfig, cell_key, grid_trials, parse_value
+from rl_tuner_cli.main import main
 
 
 def test_cell_keys() -> None:

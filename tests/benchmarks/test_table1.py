@@ -13,9 +13,9 @@ import torch
 import benchmarks.sweep.outside as sweep_outside
 from benchmarks.evaluate import compose, log_prior, music_theory
 from benchmarks.outside.features import FEATURE_NAMES
-from benchmarks.reuse import SettingsError
+from benchmarks.reproduction.reuse import SettingsError
+from benchmarks.reproduction.table1 import MODELS, Args, main, reproduce, train_and_score
 from benchmarks.sweep.outside import ReferenceSource
-from benchmarks.table1 import MODELS, Args, main, reproduce, train_and_score
 from melody_env.note_rnn import NoteRNN
 from reward_rules import TABLE1_KEYS, music_theory_rewards
 from reward_rules.tokens import token_name

@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.evaluate import Scored, summarise
 from benchmarks.page import Sample, write_listening_page
-from benchmarks.table1 import _markdown
+from benchmarks.reproduction.table1 import _markdown
 from reward_rules import table1_intervals
 
 # Two constant melodies: no leap (leaps resolved is 0/0) and no defined autocorrelation.

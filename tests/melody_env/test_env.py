@@ -89,8 +89,9 @@ def test_registered_and_idempotent(rnn):
     assert isinstance(env.unwrapped, MelodyComposeEnv)
 
 
-def test_import_is_light():
-    code = "import sys, melody_env; print(sorted(m for m in ('torch', 'music21', 'symusic') if m in sys.modules))"
+@pytest.mark.parametrize("package", ["melody_env", "sequence_env"])
+def test_import_is_light(package):
+    code = f"import sys, {package}; print(sorted(m for m in ('torch', 'music21', 'symusic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

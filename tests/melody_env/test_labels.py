@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.train_note_rnn import parse_args
 from melody_env.labels import relabel_corpus, swap_hold_and_rest
 from melody_env.note_rnn import NoteRNNConfig
 from melody_env.training import train_note_rnn
+from rl_tuner_cli.train_note_rnn import parse_args
 
 
 def test_swap_exchanges_note_off_and_hold_only() -> None:

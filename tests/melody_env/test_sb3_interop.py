@@ -107,7 +107,7 @@ def test_sb3_trains(rnn, algo, vectorized):
 
 def test_info_rows_drop_the_masked_entries():
     """Gymnasium's dict of arrays as SB3's rows: a ``_key`` mask False leaves the key out of that row only."""
-    from sequence_env.sb3_vec_env import _rows
+    from sequence_env.envs.sb3_vec_env import _rows
 
     info = {
         "log_prior": np.array([-1.0, -2.0, -3.0]),

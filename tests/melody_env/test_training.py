@@ -206,7 +206,7 @@ def test_bad_arguments_are_refused() -> None:
 
 
 def test_training_script_smoke(tmp_path, monkeypatch) -> None:
-    import benchmarks.train_note_rnn as script
+    import rl_tuner_cli.train_note_rnn as script
 
     monkeypatch.setattr(
         script, "load_corpus", lambda source, **_: SimpleNamespace(**vars(synthetic_corpus()), summary={"melodies": 48})

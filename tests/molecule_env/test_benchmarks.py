@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import molecule_env  # noqa: F401
-from benchmarks.cli import main as rl_tuner
+from rl_tuner_cli.main import main as rl_tuner
 from benchmarks.molecules.cli import task_option
 from benchmarks.molecules.report import mean_std
 from benchmarks.molecules.sampling import agent_step, sample

@@ -1,4 +1,4 @@
-"""Smoke run of benchmarks/bench_rules.py on a tiny budget (no timings are checked)."""
+"""Smoke run of benchmarks/speed/bench_rules.py on a tiny budget (no timings are checked)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_rules import main, walk_melodies
+from benchmarks.speed.bench_rules import main, walk_melodies
 
 
 def test_bench_rules_writes_report(tmp_path: Path) -> None:
@@ -14,7 +14,7 @@ def test_bench_rules_writes_report(tmp_path: Path) -> None:
     argv = ["--num-melodies", "50", "--batch-sizes", "1,4", "--evaluator-steps", "64", "--repeats", "1"]
     assert main([*argv, "--out", str(out)]) == 0
     text = out.read_text()
-    assert "python -m benchmarks.bench_rules --num-melodies 50" in text
+    assert "python -m benchmarks.speed.bench_rules --num-melodies 50" in text
     assert "| notes_in_motif |" in text and "| 4 |" in text
 
 

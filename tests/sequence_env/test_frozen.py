@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from melody_env.note_rnn import NoteRNN
-from sequence_env.frozen import FrozenLSTM, TorchStepper, frozen_stepper
+from sequence_env.envs.frozen import FrozenLSTM, TorchStepper, frozen_stepper
 from sequence_env.lstm import LSTMConfig, LSTMPrior
 
 

@@ -65,43 +65,43 @@ VECTORIZED float sum_of_squares(const float* __restrict x, int64_t n) {
   return total;
 }
 
-// rows × H cell-state update from the gates' sigmoids: tanh of the cell gate, c1 = f·c0 + i·tanh(g), and 2·c1.
-VECTORIZED void cell_update(float* __restrict gates, const float* __restrict c0, float* __restrict c1,
-                            float* __restrict twice_c1, int64_t rows, int64_t H) {
+// rows × H cell-state update from the gates' sigmoids: tanh of the cell gate, cell1 = f·cell0 + i·tanh(g), and 2·cell1.
+VECTORIZED void cell_update(float* __restrict gates, const float* __restrict cell0, float* __restrict cell1,
+                            float* __restrict twice_cell1, int64_t rows, int64_t H) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = gates + r * 4 * H;
     for (int64_t j = 0; j < H; ++j) {
       const float cell_in = row[2 * H + j] * 2.0f - 1.0f;
       row[2 * H + j] = cell_in;
-      const float c = row[H + j] * c0[r * H + j] + row[j] * cell_in;
-      c1[r * H + j] = c;
-      twice_c1[r * H + j] = 2.0f * c;
+      const float next = row[H + j] * cell0[r * H + j] + row[j] * cell_in;
+      cell1[r * H + j] = next;
+      twice_cell1[r * H + j] = 2.0f * next;
     }
   }
 }
 
-// h1 = o · tanh(c1), with tanh(c1) = 2σ(2c1) − 1 written over σ(2c1).
-VECTORIZED void hidden_update(const float* __restrict gates, float* __restrict tanh_c1, float* __restrict h1,
+// h1 = o · tanh(cell1), with tanh(cell1) = 2σ(2c1) − 1 written over σ(2c1).
+VECTORIZED void hidden_update(const float* __restrict gates, float* __restrict tanh_cell1, float* __restrict h1,
                               int64_t rows, int64_t H) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* out_gate = gates + r * 4 * H + 3 * H;
     for (int64_t j = 0; j < H; ++j) {
-      const float t = tanh_c1[r * H + j] * 2.0f - 1.0f;
-      tanh_c1[r * H + j] = t;
+      const float t = tanh_cell1[r * H + j] * 2.0f - 1.0f;
+      tanh_cell1[r * H + j] = t;
       h1[r * H + j] = out_gate[j] * t;
     }
   }
 }
 
 // ∂L/∂(pre-activations) of one transition from ∂L/∂h1 (docs/spec.md §5: one step, no BPTT).
-VECTORIZED void gate_gradients(const float* __restrict sig, const float* __restrict tanh_c1, const float* __restrict c0,
+VECTORIZED void gate_gradients(const float* __restrict sig, const float* __restrict tanh_cell1, const float* __restrict cell0,
                                const float* __restrict d_h, float* __restrict d, int64_t H) {
   for (int64_t j = 0; j < H; ++j) {
-    const float t = tanh_c1[j];
+    const float t = tanh_cell1[j];
     const float d_c = d_h[j] * sig[3 * H + j] * (1.0f - t * t);
     const float i = sig[j], f = sig[H + j], cell_in = sig[2 * H + j], out = sig[3 * H + j];
     d[j] = d_c * cell_in * (i * (1.0f - i));
-    d[H + j] = d_c * c0[j] * (f * (1.0f - f));
+    d[H + j] = d_c * cell0[j] * (f * (1.0f - f));
     d[2 * H + j] = d_c * i * (1.0f - cell_in * cell_in);
     d[3 * H + j] = d_h[j] * t * (out * (1.0f - out));
   }
@@ -158,17 +158,17 @@ void product(at::Tensor& out, const at::Tensor& a, const at::Tensor& b) {
 // Workspace of one LSTM step of K networks on B transitions.
 struct LstmStep {
   at::Tensor gates;   // (K, B, 4H): after run(), σ of the input, forget, output gates and tanh of the cell gate
-  at::Tensor h, c;    // (K, B, H): new state
-  at::Tensor tanh_c;  // (K, B, H)
+  at::Tensor h, cell;    // (K, B, H): new state
+  at::Tensor tanh_cell;  // (K, B, H)
   LstmStep(int64_t K, int64_t B, int64_t H, const at::TensorOptions& opt)
       : gates(at::empty({K, B, 4 * H}, opt)),
         h(at::empty({K, B, H}, opt)),
-        c(at::empty({K, B, H}, opt)),
-        tanh_c(at::empty({K, B, H}, opt)) {}
+        cell(at::empty({K, B, H}, opt)),
+        tanh_cell(at::empty({K, B, H}, opt)) {}
 
-  // One step from (h0, c0) on the notes (K, B); tanh(z) = 2σ(2z) − 1 as melody_env.note_rnn.tanh.
+  // One step from (h0, cell0) on the notes (K, B); tanh(z) = 2σ(2z) − 1 as sequence_env.lstm.tanh.
   void run(const at::Tensor& flat, const Offsets& o, int64_t H, int64_t A, const int64_t* notes, const at::Tensor& h0,
-           const at::Tensor& c0) {
+           const at::Tensor& cell0) {
     const int64_t K = gates.size(0), B = gates.size(1), G = 4 * H, P = o.size;
     const float* theta = flat.data_ptr<float>();
     float* g = gates.data_ptr<float>();
@@ -191,13 +191,13 @@ struct LstmStep {
     }
     add_product(gates, h0, param_view(flat, o.w_hh, G, H).transpose(1, 2));
     for (int64_t r = 0; r < K * B; ++r) {
-      float* cell = g + r * G + 2 * H;
-      for (int64_t j = 0; j < H; ++j) cell[j] *= 2.0f;
+      float* cell_gate = g + r * G + 2 * H;
+      for (int64_t j = 0; j < H; ++j) cell_gate[j] *= 2.0f;
     }
     gates.sigmoid_();
-    cell_update(g, c0.data_ptr<float>(), c.data_ptr<float>(), tanh_c.data_ptr<float>(), K * B, H);
-    tanh_c.sigmoid_();
-    hidden_update(g, tanh_c.data_ptr<float>(), h.data_ptr<float>(), K * B, H);
+    cell_update(g, cell0.data_ptr<float>(), cell.data_ptr<float>(), tanh_cell.data_ptr<float>(), K * B, H);
+    tanh_cell.sigmoid_();
+    hidden_update(g, tanh_cell.data_ptr<float>(), h.data_ptr<float>(), K * B, H);
   }
 };
 
@@ -293,7 +293,7 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
     const int64_t* actions = action.data_ptr<int64_t>() + s * K * B;
     const at::Tensor h_s = h0[s], cell_s = cell0[s];
     online.run(theta, o, H, A, notes, h_s, cell_s);
-    next.run(target, o, H, A, actions, online.h, online.c);
+    next.run(target, o, H, A, actions, online.h, online.cell);
     const float* tb_o = target.data_ptr<float>();
     float* nv = next_values.data_ptr<float>();
     for (int64_t k = 0; k < K; ++k)
@@ -302,9 +302,9 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
 
     const float* th = theta.data_ptr<float>();
     float* gr = grad.data_ptr<float>();
-    const float* c_in = cell_s.data_ptr<float>();
+    const float* cell_prev = cell_s.data_ptr<float>();
     const float* h1 = online.h.data_ptr<float>();
-    const float* tanh_c1 = online.tanh_c.data_ptr<float>();
+    const float* tanh_cell1 = online.tanh_cell.data_ptr<float>();
     const float* gate = online.gates.data_ptr<float>();
     float* dg = d_gates.data_ptr<float>();
     const float* lp = log_prior.data_ptr<float>() + s * K * B;
@@ -346,7 +346,7 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
         g_bo[a] += d_value;
         head_gradients(d_value, h1 + r * H, w_o + a * H, g_o + a * H, d_h.data(), H);
         float* d = dg + r * G;
-        gate_gradients(gate + r * G, tanh_c1 + r * H, c_in + r * H, d_h.data(), d, H);
+        gate_gradients(gate + r * G, tanh_cell1 + r * H, cell_prev + r * H, d_h.data(), d, H);
         for (int64_t j = 0; j < G; ++j) {
           g_ih[j * A + n] += d[j];
           g_bih[j] += d[j];
@@ -387,7 +387,7 @@ at::Tensor gradient_steps(at::Tensor theta, at::Tensor target, at::Tensor grad, 
   return stats;
 }
 
-// All values (K, N, A) after one LSTM step of K networks on the notes (K, N) from (h, c), and the new state:
+// All values (K, N, A) after one LSTM step of K networks on the notes (K, N) from (h, cell), and the new state:
 // agents/step/stacked.py's stacked_values, for choosing actions.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at::Tensor notes, at::Tensor h,
                                                            at::Tensor cell, int64_t hidden) {
@@ -409,7 +409,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> step_values(at::Tensor theta, at:
   for (int64_t k = 0; k < K; ++k)
     for (int64_t n = 0; n < N; ++n) std::copy_n(th + k * P + o.b_o, A, v + (k * N + n) * A);
   add_product(values, step.h, param_view(theta, o.w_o, A, H).transpose(1, 2));
-  return {values, step.h, step.c};
+  return {values, step.h, step.cell};
 }
 
 TORCH_LIBRARY(rl_tuner, m) {

@@ -11,8 +11,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from sequence_env.batch import SequenceBatch, check_actions, observation_space
-from sequence_env.env import RENDER_MODES, render_text, resolve_primer, resolve_task
+from sequence_env.envs.batch import SequenceBatch, check_actions, observation_space
+from sequence_env.envs.env import RENDER_MODES, render_text, resolve_primer, resolve_task
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS
 
@@ -20,7 +20,7 @@ from sequence_env.threads import DEFAULT_TORCH_THREADS
 class SequenceTuneVectorEnv(VectorEnv):
     """N episodes of one task at once: ``gym.make_vec("SequenceTune-v0", num_envs=N, task=task)``.
 
-    Each row behaves exactly like one :class:`sequence_env.env.SequenceTuneEnv` (same spaces, rewards
+    Each row behaves exactly like one :class:`sequence_env.envs.env.SequenceTuneEnv` (same spaces, rewards
     and info keys), but a step runs one prior call and one reward-terms call for all rows.
 
     ## Autoreset (``metadata["autoreset_mode"] = AutoresetMode.NEXT_STEP``)

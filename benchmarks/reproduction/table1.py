@@ -1,6 +1,6 @@
 """Reproduce the paper's Table 1 and Figures 2 and 4, with a listening page.
 
-``rl-tuner reproduce`` (or ``python -m benchmarks.table1``) trains Q, Ψ, G and RL-only from the
+``rl-tuner reproduce`` (or ``python -m benchmarks.reproduction.table1``) trains Q, Ψ, G and RL-only from the
 shipped Note RNN with docs/spec.md §6 settings, records Figure 2 during training, then composes and scores
 ``melodies`` melodies per model (the Note RNN included) and writes, under ``--out``:
 ``table1.md`` / ``table1.json``, ``fig2.png`` / ``fig2.csv``, ``fig4.png``, ``samples/`` (MIDI, WAV,
@@ -47,7 +47,7 @@ from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
-from benchmarks.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
+from benchmarks.reproduction.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
@@ -55,7 +55,7 @@ from reward_rules import TABLE1_KEYS, table1_intervals_of
 from sequence_env.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from benchmarks.outside.reproduction import Outside
+    from benchmarks.reproduction.table1_outside import Outside
 
 ALGORITHMS = ("q", "psi", "g", "rl_only")
 MODELS = ("note_rnn", *ALGORITHMS)
@@ -215,7 +215,7 @@ def train_and_score(
     With ``args.workers`` > 1 every job runs in one pool of that many processes (one per core): the
     Note RNN's scoring and the training jobs are queued first, and each tuner's scoring as soon as it is
     trained, so no core waits for the slowest job of a round. Finished tuners are reused after
-    :func:`~benchmarks.reuse.check_reused` finds them trained with the settings asked for.
+    :func:`~benchmarks.reproduction.reuse.check_reused` finds them trained with the settings asked for.
 
     :raises SettingsError: a finished tuner was trained with other settings.
     :return: algorithm -> its training (seconds read back for tuners finished by an earlier run), and
@@ -275,7 +275,7 @@ def score_model(name: str, out: str, melodies: int, seed: int, outside: int = 0)
     intervals = {k: [v.low, v.high] for k, v in table1_intervals_of(scored.detectors).items()}
     measured = None
     if outside:  # muspy and music21's analysis take seconds to import: only when asked
-        from benchmarks.outside.reproduction import measure
+        from benchmarks.reproduction.table1_outside import measure
 
         measured = measure(scored.melodies[:outside], seed)
     return scored, summarise(scored), intervals, measured
@@ -311,7 +311,7 @@ def _next_note_probabilities(model: Model, melody: np.ndarray, primer: int) -> n
 def _markdown(result: dict, outside: dict | None = None) -> str:
     """The text of ``table1.md``; with the outside report, its short table too."""
     if outside is not None:
-        from benchmarks.outside.reproduction import outside_markdown
+        from benchmarks.reproduction.table1_outside import outside_markdown
     models = list(result["models"])
     head = "| statistic | " + " | ".join(f"{MODEL_TITLES[m]} (ours / paper)" for m in models) + " |"
     lines = [head, "|" + "---|" * (len(models) + 1)]
@@ -372,7 +372,7 @@ def reproduce(args: Args, command: str) -> dict:
     plot_figure4(melody, {n: _next_note_probabilities(m, melody, primer) for n, m in models.items()}, out / "fig4.png")
     report = None
     if measured:
-        from benchmarks.outside.reproduction import outside_report
+        from benchmarks.reproduction.table1_outside import outside_report
 
         report = outside_report(measured, min(args.outside, melodies), args.out, args.seed, command, wall)
     result = {
@@ -403,7 +403,7 @@ def reproduce(args: Args, command: str) -> dict:
                ("Figure 4: next-note probabilities along one melody", "fig4.png")]  # fmt: skip
     summary = None
     if report is not None:
-        from benchmarks.outside.reproduction import page_summary
+        from benchmarks.reproduction.table1_outside import page_summary
 
         summary = page_summary(report)
     write_listening_page(out, table_rows, result["paper"], samples, figures, subtitle, summary)

@@ -1,8 +1,8 @@
-"""One KLPPO update from a rollout of whole melodies: rewards, advantages, clipped minibatch steps, c, logs.
+"""One KLPPO update from a rollout of whole episodes: rewards, advantages, clipped minibatch steps, c, logs.
 
-:func:`train_on_rollout` turns a :class:`~agents.kl.rollout.Rollout` into Eq. 9's per-note rewards at the
+:func:`train_on_rollout` turns a :class:`~agents.kl.rollout.Rollout` into Eq. 9's per-token rewards at the
 current c, into advantages (GAE for PPO, leave-one-out for RLOO), runs ``n_epochs`` passes of
-minibatches of whole melodies, then moves c (when adaptive) by the KL per note the rollout measured.
+minibatches of whole episodes, then moves c (when adaptive) by the KL per token the rollout measured.
 :class:`GoodState` keeps the last state whose update was finite, for the NaN guard.
 """
 
@@ -59,14 +59,14 @@ def train_on_rollout(agent: Any, rollout: Rollout) -> None:
     """
     c = agent.c_controller.c
     rewards = kl_penalised_reward(rollout.reward_terms, rollout.log_prior, rollout.log_policy, c)  # (M, T)
-    melody_returns = rewards.sum(dim=1)  # (M,) Eq. 9's return of each melody
+    episode_returns = rewards.sum(dim=1)  # (M,) Eq. 9's return of each episode
     ppo = agent.algorithm == "ppo"
     if ppo:
         advantages, returns = gae_advantages(rewards, rollout.values, agent.gamma, agent.gae_lambda)
         agent.policy.update_value_statistics(returns)
         targets = agent.policy.standardise(returns)
     else:
-        advantages, targets = rloo_advantages(melody_returns, agent.rloo_k), None
+        advantages, targets = rloo_advantages(episode_returns, agent.rloo_k), None
     stats = []
     for _ in range(agent.n_epochs):
         for idx in torch.randperm(rollout.n_melodies, generator=agent._generator).split(agent.batch_size):
@@ -74,12 +74,12 @@ def train_on_rollout(agent: Any, rollout: Rollout) -> None:
                 _minibatch_step(agent, rollout, idx, advantages[idx], None if targets is None else targets[idx])
             )
     agent._n_updates += agent.n_epochs
-    n_notes = rollout.notes.numel()
+    n_tokens = rollout.tokens.numel()
     kl = float(rollout.kl.mean())
-    agent.c_controller.update(kl, n_notes)
+    agent.c_controller.update(kl, n_tokens)
     agent._good_state.capture()
     agent._episode_num += rollout.n_melodies
-    agent.ep_info_buffer.extend({"r": float(r), "l": rollout.notes.shape[1]} for r in melody_returns)
+    agent.ep_info_buffer.extend({"r": float(r), "l": rollout.tokens.shape[1]} for r in episode_returns)
     record = agent.logger.record
     mean = torch.stack(stats).mean(0).tolist()
     for key, value in zip(STAT_KEYS, mean, strict=True):
@@ -90,19 +90,19 @@ def train_on_rollout(agent: Any, rollout: Rollout) -> None:
             "train/explained_variance", explained_variance(rollout.values.flatten().numpy(), returns.flatten().numpy())
         )
     record("train/c", c)  # the c that weighed this rollout's rewards
-    record("train/kl", kl)  # KL[π ‖ p] per note over the rollout
+    record("train/kl", kl)  # KL[π ‖ p] per token over the rollout
     record("train/n_updates", agent._n_updates, exclude="tensorboard")
     record("train/learning_rate", agent.learning_rate)
     record("train/clip_range", agent.clip_range)
 
 
 def _minibatch_step(agent: Any, rollout: Rollout, idx: Tensor, advantages: Tensor, targets: Tensor | None) -> Tensor:
-    """One Adam step on the melodies ``idx``; returns the :data:`STAT_KEYS` values as a tensor."""
+    """One Adam step on the episodes ``idx``; returns the :data:`STAT_KEYS` values as a tensor."""
     policy, clip = agent.policy, agent.clip_range
-    logits, values = policy.evaluate(rollout.notes[idx])  # (B, T, V), (B, T)
+    logits, values = policy.evaluate(rollout.tokens[idx])  # (B, T, V), (B, T)
     log_probs = torch.log_softmax(logits, dim=-1)
     log_ratio = log_probs.gather(2, rollout.actions[idx].unsqueeze(-1)).squeeze(-1) - rollout.log_policy[idx]
-    log_ratio_pg = log_ratio.sum(dim=1) if targets is None else log_ratio  # RLOO: one ratio per melody, as TRL
+    log_ratio_pg = log_ratio.sum(dim=1) if targets is None else log_ratio  # RLOO: one ratio per episode, as TRL
     if agent.normalize_advantage and advantages.numel() > 1:
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
     pg_loss = clipped_surrogate_loss(log_ratio_pg, advantages, clip)

@@ -3,9 +3,9 @@
 The env only ever runs the prior forward, one token at a time, on weights that never change, and its
 state lives in numpy arrays, which is what the observation holds anyway. :func:`frozen_stepper` picks
 :class:`FrozenLSTM` for a one-layer :class:`~sequence_env.lstm.LSTMPrior` (for such a small step a few
-numpy operations beat a chain of torch calls: measured on 2 cores, one thread, ≈30 µs against ≈50 µs at
-N = 1, ≈0.5 ms against ≈0.6 ms at N = 256) and :class:`TorchStepper` for any other prior. Both return
-the numbers of the prior's own ``step`` to float32 rounding (tested).
+numpy operations beat a chain of torch calls; ``benchmarks/speed/bench_env.py`` measures both) and
+:class:`TorchStepper` for any other prior. Both return the numbers of the prior's own ``step`` to
+float32 rounding (tested).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class _Stepper:
         :param tokens: ``(N,)`` int ids just played. :param state: the state before them.
         """
         threads = self.torch_threads
-        if threads is None or torch.get_num_threads() == threads:  # no switch needed: skip the context (≈4 µs)
+        if threads is None or torch.get_num_threads() == threads:  # no switch needed: skip the context manager
             return self._step(tokens, state)
         with using_threads(threads):
             return self._step(tokens, state)

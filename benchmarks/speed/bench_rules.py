@@ -4,8 +4,8 @@ Targets: all statistics of 100,000 melodies of 32 steps in <= 10 s on 2 cores; o
 ``RuleEvaluator.step`` with N = 1 row in <= 100 µs (the single env at >= 5,000 steps/s) and
 >= 500,000 note-steps/s with N = 256 rows (the vector env).
 
-    python -m benchmarks.bench_rules                      # full run
-    python -m benchmarks.bench_rules --num-melodies 2000 --batch-sizes 1,64 --out /tmp/rules.md
+    python -m benchmarks.speed.bench_rules                      # full run
+    python -m benchmarks.speed.bench_rules --num-melodies 2000 --batch-sizes 1,64 --out /tmp/rules.md
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def batch_sizes(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_rules [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_rules [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_rules", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_rules", __doc__.splitlines()[0])
     sizes = batch_sizes(args.batch_sizes)
     melodies = walk_melodies(args.num_melodies, args.length, args.seed)
     t_table1 = best_time(lambda: table1_stats(melodies), args.repeats)
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# Reward rules benchmark",
         "",
-        f"Command: `{command('benchmarks.bench_rules', argv)}`",
+        f"Command: `{command('benchmarks.speed.bench_rules', argv)}`",
         "",
         f"Machine: {machine()}; shared with other jobs, so timings are noisy. Best of {args.repeats} runs.",
         "",

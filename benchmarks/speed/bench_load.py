@@ -13,8 +13,8 @@ them is descheduled. This benchmark measures, side by side in one run:
 each on the machine as it is ("idle") and with one more process spinning in pure Python ("loaded";
 :func:`busy_core`). The process keeps torch's default global thread count throughout.
 
-    python -m benchmarks.bench_load                                   # writes runs/bench_load.md
-    python -m benchmarks.bench_load --vector-steps 66 --train-steps 2000 --out /tmp/load.md
+    python -m benchmarks.speed.bench_load                                   # writes runs/bench_load.md
+    python -m benchmarks.speed.bench_load --vector-steps 66 --train-steps 2000 --out /tmp/load.md
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def markdown(rows: Sequence[dict[str, object]], argv: Sequence[str], seconds: fl
     lines = [
         "# Speed under load: global default threads against one thread",
         "",
-        f"Command: `{command('benchmarks.bench_load', argv)}`",
+        f"Command: `{command('benchmarks.speed.bench_load', argv)}`",
         "",
         f"Machine: {machine()}; shared with other jobs, so timings are noisy. Run took {seconds:.0f} s.",
         "",
@@ -171,9 +171,9 @@ def markdown(rows: Sequence[dict[str, object]], argv: Sequence[str], seconds: fl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_load [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_load [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    prog = "python -m benchmarks.bench_load"
+    prog = "python -m benchmarks.speed.bench_load"
     try:
         args = parse_dataclass(Args, argv, prog, __doc__.splitlines()[0])
     except ValueError as err:  # a value out of range (parse_dataclass itself exits 2 on bad flags)

@@ -1,4 +1,4 @@
-"""Sweeps side by side: ``python -m benchmarks.compare --sweeps A,B --out DIR`` (or ``rl-tuner compare``).
+"""Sweeps side by side: ``python -m benchmarks.sweep.compare --sweeps A,B --out DIR`` (or ``rl-tuner compare``).
 
 Each sweep folder is one ``rl-tuner sweep`` (:mod:`benchmarks.sweep`): its ``summary.json`` holds every
 cell's statistics over seeds. This report puts the algorithms of each sweep in one table — mean log p,

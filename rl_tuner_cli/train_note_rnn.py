@@ -2,7 +2,7 @@
 
 The shipped checkpoint (melody_env/checkpoints/note_rnn.*) was made with::
 
-    python -m benchmarks.train_note_rnn --out melody_env/checkpoints/note_rnn \\
+    python -m rl_tuner_cli.train_note_rnn --out melody_env/checkpoints/note_rnn \\
         --results benchmarks/results/train_note_rnn.md
 
 (also ``rl-tuner train-note-rnn ...``). Defaults are the paper's hyperparameters except the iteration
@@ -138,7 +138,7 @@ def report(args: Args, result: NoteRNNTrainingResult, summary: dict, command: st
 def main(argv: Sequence[str] | None = None) -> int:
     """Train, save the best checkpoint with its metadata, write the report."""
     args = parse_args(argv)
-    command = "python -m benchmarks.train_note_rnn " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    command = "python -m rl_tuner_cli.train_note_rnn " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     t0 = time.perf_counter()
     rules = extraction_rules(args.min_bars, args.min_pitches)
     corpus = load_corpus(args.source, valid_fraction=args.valid_fraction, **rules)

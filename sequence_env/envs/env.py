@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from sequence_env.batch import SequenceBatch, observation_space
+from sequence_env.envs.batch import SequenceBatch, observation_space
 from sequence_env.task import SequenceTask, make_task
 from sequence_env.threads import DEFAULT_TORCH_THREADS
 
@@ -101,7 +101,7 @@ class SequenceTuneEnv(gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}  # noqa: RUF012
-    VECTOR_ENV: ClassVar[str] = "sequence_env.vector:SequenceTuneVectorEnv"
+    VECTOR_ENV: ClassVar[str] = "sequence_env.envs.vector:SequenceTuneVectorEnv"
     """The vector form of this env (``module:Class``), which ``agents`` builds from one env."""
 
     def __init__(

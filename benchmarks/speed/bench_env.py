@@ -2,11 +2,11 @@
 
 Targets: single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-steps/s on
 2 cores; and the vector step beside a bare batched Reward RNN step of the same N (the floor: the
-env's own ``FrozenNoteRNN.step``, log-softmax included), with their ratio. Random actions; resets
+env's own ``FrozenLSTM.step``, log-softmax included), with their ratio. Random actions; resets
 and autoresets included.
 
-    python -m benchmarks.bench_env                      # full run
-    python -m benchmarks.bench_env --single-steps 2000 --vector-steps 64 --out /tmp/env.md
+    python -m benchmarks.speed.bench_env                      # full run
+    python -m benchmarks.speed.bench_env --single-steps 2000 --vector-steps 64 --out /tmp/env.md
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import melody_env  # noqa: F401 - registers MelodyCompose-v0
 from benchmarks.args import parse_dataclass
 from benchmarks.timing import best_time, command, machine, write_report
 from melody_env.env import MelodyComposeEnv
-from melody_env.frozen_rnn import FrozenNoteRNN
 from melody_env.note_rnn import DEFAULT_CHECKPOINT, NoteRNN
 from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules import RuleEvaluator
+from sequence_env.envs.frozen import FrozenLSTM
 
 
 @dataclass
@@ -91,14 +91,14 @@ def bench_vector(env: MelodyComposeVectorEnv, steps: int, repeats: int, seed: in
 
 def bench_floor(rnn: NoteRNN, num_envs: int, steps: int, repeats: int, seed: int = 0) -> float:
     """Steps per second of the bare batched Reward RNN step of ``num_envs`` rows, the one the env runs
-    (:class:`FrozenNoteRNN`, log-softmax included): the floor under a vector env step."""
+    (:class:`FrozenLSTM`, log-softmax included): the floor under a vector env step."""
     notes = np.random.default_rng(seed).integers(0, 38, (steps, num_envs))
-    frozen = FrozenNoteRNN(rnn)
+    frozen = FrozenLSTM(rnn)
 
     def run() -> None:
-        h, c = frozen.initial_state(num_envs)
+        state = frozen.initial_state(num_envs)
         for x in notes:
-            _, h, c = frozen.step(x, h, c)
+            _, state = frozen.step(x, state)
 
     return steps / best_time(run, repeats)
 
@@ -118,9 +118,9 @@ def bench_rules(n: int, steps: int, repeats: int, seed: int = 0) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_env [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_env [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_env", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_env", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
     rnn, source = reward_rnn(args.checkpoint, args.seed)
     n, repeats, seed = args.num_envs, args.repeats, args.seed
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# MelodyCompose-v0 benchmark",
         "",
-        f"Command: `{command('benchmarks.bench_env', argv)}`",
+        f"Command: `{command('benchmarks.speed.bench_env', argv)}`",
         "",
         f"Machine: {machine()}; shared with other jobs, so timings are noisy. Reward RNN: {source}. "
         f"Best of {repeats} runs; random actions.",
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "| what | vector steps/s | melody-steps/s | µs/vector step | × floor |",
         "|---|---|---|---|---|",
         f"| `MelodyComposeVectorEnv` | {vector:,.0f} | {vector * n:,.0f} | {1e6 / vector:.0f} | {floor / vector:.2f} |",
-        f"| floor: bare Reward RNN step (`FrozenNoteRNN.step`) | {floor:,.0f} | {floor * n:,.0f} "
+        f"| floor: bare Reward RNN step (`FrozenLSTM.step`) | {floor:,.0f} | {floor * n:,.0f} "
         f"| {1e6 / floor:.0f} | 1.00 |",
         f"| `RuleEvaluator.step` alone | {rules_n:,.0f} | {rules_n * n:,.0f} | {1e6 / rules_n:.0f} | "
         f"{floor / rules_n:.2f} |",

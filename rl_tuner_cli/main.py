@@ -61,6 +61,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from melody_env.encoding import NOTATION, read_primer, transpose_melody, write_midi
     from melody_env.listen import save_piano_roll, write_wav
     from melody_env.note_rnn import NoteRNN, load_default_note_rnn
+    from melody_env.task import melody_task
     from reward_rules.tokens import FIRST_PITCH_CLASS, NUM_CLASSES
     from sequence_env.threads import DEFAULT_TORCH_THREADS, torch_threads
 
@@ -77,7 +78,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
             tuner = RLTuner.load(args.agent)
             length = args.length or tuner.max_length
-            melodies = compose(tuner.networks, tuner.algorithm, args.n, length, args.temperature, generator, primers)
+            task = tuner.task or melody_task()
+            melodies = compose(
+                tuner.networks, tuner.algorithm, task, args.n, length, args.temperature, generator, primers
+            )
         else:
             model = NoteRNN.load(args.checkpoint) if args.checkpoint else load_default_note_rnn()
             length = args.length or 32
@@ -142,27 +146,28 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 def _forward(module: str, argv: list[str]) -> int:
     """Run ``module.main(argv)`` with the arguments after the subcommand.
 
-    While it runs, any ``argparse`` parser of the module reports a bad command line as one line
-    (:class:`~benchmarks.args.OneLineParser`), whichever parser class it uses.
+    Each such module parses its own flags with a parser whose errors are one line
+    (:class:`~benchmarks.args.OneLineParser` through :func:`~benchmarks.args.parse_dataclass`, or its own).
     """
     import importlib
 
-    error = argparse.ArgumentParser.error
-    argparse.ArgumentParser.error = OneLineParser.error  # type: ignore[method-assign]
-    try:
-        return int(importlib.import_module(module).main(argv) or 0)
-    finally:
-        argparse.ArgumentParser.error = error  # type: ignore[method-assign]
+    return int(importlib.import_module(module).main(argv) or 0)
 
 
 _FORWARDED = {
-    "train-note-rnn": ("benchmarks.train_note_rnn", "train the Note RNN on a corpus (docs/spec.md §3)"),
-    "train": ("benchmarks.train", "train one tuner (q, psi, g, rl_only) on MelodyCompose-v0"),
-    "reproduce": ("benchmarks.table1", "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page"),
-    "demo": ("benchmarks.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
-    "speed": ("benchmarks.speed", "the speed report (runs/speed.md unless --out says otherwise)"),
+    "train-note-rnn": ("rl_tuner_cli.train_note_rnn", "train the Note RNN on a corpus (docs/spec.md §3)"),
+    "train": ("rl_tuner_cli.train", "train one tuner (q, psi, g, rl_only) on MelodyCompose-v0"),
+    "reproduce": (
+        "benchmarks.reproduction.table1",
+        "train all tuners and reproduce Table 1, Figures 2 and 4, the listening page",
+    ),
+    "demo": ("benchmarks.reproduction.demo", "the quick reproduction on the shipped defaults (the README's main job)"),
+    "speed": ("benchmarks.speed.report", "the speed report (runs/speed.md unless --out says otherwise)"),
     "sweep": ("benchmarks.sweep.cli", "train and score across seeds on Ray Tune: mean, IQM, intervals over seeds"),
-    "compare": ("benchmarks.compare", "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds"),
+    "compare": (
+        "benchmarks.sweep.compare",
+        "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds",
+    ),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
     "train-smiles-prior": ("molecule_env.training", "train the SMILES prior on MOSES train or a SMILES file"),
 }

@@ -3,7 +3,7 @@
 Cold = a fresh temporary cache directory (every tune parsed); warm = the same call again (the
 ``.npz`` cache), measured in this process and in a fresh Python process (imports included).
 
-    python -m benchmarks.bench_corpus [--workers 2] [--single]
+    python -m benchmarks.speed.bench_corpus [--workers 2] [--single]
 """
 
 from __future__ import annotations
@@ -91,15 +91,15 @@ def corpus_lines(source: str, summary: dict) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_corpus [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_corpus [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_corpus", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_corpus", __doc__.splitlines()[0])
     load_before = os.getloadavg()[0]
     rows, summary = time_corpus(args.source, args.workers, args.single)
     lines = [
         "# Corpus encoding benchmark",
         "",
-        f"Command: `{command('benchmarks.bench_corpus', argv)}`  ",
+        f"Command: `{command('benchmarks.speed.bench_corpus', argv)}`  ",
         f"Machine: {machine()}; shared with other jobs (load average {load_before:.1f} at the start), "
         "so wall times are noisy; CPU seconds (this process + finished children) are steadier.",
         "",

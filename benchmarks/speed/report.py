@@ -11,8 +11,8 @@
 5. The wall time of the paper-scale reproduction, read from its ``table1.json``.
 6. These figures beside the original implementation's reported ones (not measured here).
 
-    rl-tuner speed                       # = python -m benchmarks.speed; about 5 minutes on 2 cores
-    python -m benchmarks.speed --corpus tests/melody_env/data --corpus-workers 1 --single-steps 200 \\
+    rl-tuner speed                       # = python -m benchmarks.speed.report; about 5 minutes on 2 cores
+    python -m benchmarks.speed.report --corpus tests/melody_env/data --corpus-workers 1 --single-steps 200 \\
         --vector-steps 8 --agent-envs 10 --agent-steps 400 --melodies 100 --repeats 1 --out /tmp/speed.md
 """
 
@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from agents import RLTuner
-from benchmarks import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.args import parse_dataclass
 from benchmarks.evaluate import (
     CHUNK,
@@ -46,6 +45,7 @@ from benchmarks.evaluate import (
     worker_count,
 )
 from benchmarks.page import MODEL_TITLES
+from benchmarks.speed import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
@@ -159,7 +159,7 @@ def env_section(args: Args) -> list[str]:
         f'| single env, `gym.make("MelodyCompose-v0")` | {made:,.0f} | {made:,.0f} | {1e6 / made:.0f} |',
         f"| single env, `MelodyComposeEnv` (unwrapped) | {raw:,.0f} | {raw:,.0f} | {1e6 / raw:.0f} |",
         f"| vector env, N = {n} | {vector:,.0f} | {vector * n:,.0f} | {1e6 / vector:.0f} |",
-        f"| floor: bare Reward RNN step (`FrozenNoteRNN.step`), N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
+        f"| floor: bare Reward RNN step (`FrozenLSTM.step`), N = {n} | {floor:,.0f} | {floor * n:,.0f} | "
         f"{1e6 / floor:.0f} |",
         "",
         f"Vector env / floor: each vector step takes **{floor / vector:.2f}×** the bare Reward RNN step "
@@ -216,7 +216,7 @@ def agents_section(args: Args) -> tuple[list[str], float]:
         f"{args.repeats} interleaved chunks (the best chunk is reported), after a warm-up of 20 vector steps. "
         "All: batch 32, one gradient step per 5 environment steps, replay 100,000, Adam 1e-3, clip 5, γ = 0.5, "
         "soft target update η = 0.01. RLTuner runs its gradient steps compiled (`agents.step.native`) unless "
-        "`RL_TUNER_NATIVE=0`.",
+        "`compiled_step=False` (or `RL_TUNER_NATIVE=0`).",
         "",
         "| agent | env steps/s incl. gradient steps | 1,000,000 steps take |",
         "|---|---|---|",
@@ -335,7 +335,7 @@ def scoring_section(args: Args) -> tuple[list[str], float]:
     """Compose and score ``args.melodies`` melodies per model; returns the lines and the Q tuner's melodies/s
     with ``args.scoring_workers`` processes."""
     reward_rnn = load_default_note_rnn()
-    models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", None)}
+    models: dict[str, Model] = {"Note RNN": reward_rnn, "Q tuner": RLTuner("q", "MelodyCompose-v0", n_envs=1)}
     workers = args.scoring_workers
     times = {name: time_scoring(m, reward_rnn, args.melodies, args.seed, workers) for name, m in models.items()}
     stages = list(next(iter(times.values())))
@@ -423,7 +423,7 @@ def comparison_section(steps_per_second: float, melodies_per_second: float, pape
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``rl-tuner speed`` / ``python -m benchmarks.speed [--options]``."""
+    """Entry point: ``rl-tuner speed`` / ``python -m benchmarks.speed.report [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner speed", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
@@ -441,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# Speed report",
         "",
-        f"Command: `{command('benchmarks.speed', argv)}` (or `rl-tuner speed` with the same flags)  ",
+        f"Command: `{command('benchmarks.speed.report', argv)}` (or `rl-tuner speed` with the same flags)  ",
         f"Machine: {machine()}  ",
         f"Run: {time.strftime('%Y-%m-%d %H:%M %Z')}, {duration(time.perf_counter() - start)}; all parts in this one "
         "run, one after the other (the corpus's cold encoding and section 4's whole runs use worker processes, "

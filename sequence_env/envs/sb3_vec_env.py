@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from sequence_env.vector import SequenceTuneVectorEnv
+from sequence_env.envs.vector import SequenceTuneVectorEnv
 
 
 class SequenceSB3VecEnv(VecEnv):

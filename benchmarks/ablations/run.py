@@ -15,11 +15,11 @@ melodies composed with seed + 1, as ``rl-tuner reproduce`` does). The switches:
 
 The first three are compared with ``default`` (the shipped Note RNN, every switch off). Finished cells are
 kept as ``<out>/cells/<cell>.json`` and not rerun. After each cell the report is rebuilt from all finished
-cells (:mod:`benchmarks.ablations_report`). Seeds of one cell train in lock-step as one
+cells (:mod:`benchmarks.ablations.report`). Seeds of one cell train in lock-step as one
 :class:`agents.population.Population`, the same runs as alone; ``g_trains_reward_rnn`` trains them one by
 one.
 
-    nice -n 10 python -m benchmarks.ablations --cells default,per_tensor_clip --seeds 3 --steps 200000
+    nice -n 10 python -m benchmarks.ablations.run --cells default,per_tensor_clip --seeds 3 --steps 200000
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 from agents import RLTuner
 from agents.population import Population
-from benchmarks.ablations_report import write_report
+from benchmarks.ablations.report import write_report
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, log_prior, summarise
 from benchmarks.timing import machine
@@ -185,8 +185,8 @@ def run_cell(name: str, args: Args, command: str) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the cells asked for, then rebuild ``ablations.md`` and ``ablations.json`` from every finished cell."""
-    args = parse_dataclass(Args, argv, "python -m benchmarks.ablations", __doc__.splitlines()[0])
-    command = "python -m benchmarks.ablations " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    args = parse_dataclass(Args, argv, "python -m benchmarks.ablations.run", __doc__.splitlines()[0])
+    command = "python -m benchmarks.ablations.run " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     with torch_threads(1):
         for name in args.cell_names():
             run_cell(name, args, command)

@@ -9,8 +9,8 @@
 2. A short Q run from the shipped Note RNN: melodies composed and scored as for Table 1
    (``benchmarks.evaluate``, docs/spec.md §7) from the Note RNN and from the tuned policy.
 
-    python -m benchmarks.bench_agents                              # full run
-    python -m benchmarks.bench_agents --speed-steps 4000 --short-steps 2000 --out /tmp/agents.md
+    python -m benchmarks.speed.bench_agents                              # full run
+    python -m benchmarks.speed.bench_agents --speed-steps 4000 --short-steps 2000 --out /tmp/agents.md
 """
 
 from __future__ import annotations
@@ -62,9 +62,12 @@ class Args:
     """Markdown report written here."""
 
 
-def build_tuner(num_envs: int, seed: int = 0) -> RLTuner:
-    """RLTuner Q-learning at docs/spec.md §6 settings on ``num_envs`` melodies, warmed up (20 vector steps)."""
-    agent = RLTuner("q", "MelodyCompose-v0", n_envs=num_envs, seed=seed)
+def build_tuner(num_envs: int, seed: int = 0, compiled_step: bool | None = None) -> RLTuner:
+    """RLTuner Q-learning at docs/spec.md §6 settings on ``num_envs`` melodies, warmed up (20 vector steps).
+
+    :param compiled_step: the tuner's ``compiled_step`` (``False``: the Python gradient step).
+    """
+    agent = RLTuner("q", "MelodyCompose-v0", n_envs=num_envs, seed=seed, compiled_step=compiled_step)
     agent.learn(20 * num_envs)
     return agent
 
@@ -100,19 +103,8 @@ def best_interleaved(models: dict[str, Any], steps: int, repeats: int) -> dict[s
 
 
 OURS = "RLTuner Q (docs/spec.md §6)"
-PYTHON_STEP = "RLTuner Q, Python gradient step (`RL_TUNER_NATIVE=0`)"
+PYTHON_STEP = "RLTuner Q, Python gradient step (`compiled_step=False`)"
 DQN_NAME = "SB3 DQN MultiInputPolicy"
-
-
-class PythonStep:
-    """A tuner whose ``learn`` runs the Python gradient step (:mod:`agents.step.update`), not the compiled one."""
-
-    def __init__(self, tuner: RLTuner) -> None:
-        self.tuner = tuner
-
-    def learn(self, total_timesteps: int, reset_num_timesteps: bool = True) -> RLTuner:
-        with native.python_step():
-            return self.tuner.learn(total_timesteps, reset_num_timesteps=reset_num_timesteps)
 
 
 def throughput(
@@ -130,8 +122,7 @@ def throughput(
     """
     models: dict[str, Any] = {OURS: build_tuner(num_envs, seed)}
     if python_step:
-        with native.python_step():
-            models[PYTHON_STEP] = PythonStep(build_tuner(num_envs, seed))
+        models[PYTHON_STEP] = build_tuner(num_envs, seed, compiled_step=False)
     if dqn:
         models[DQN_NAME] = build_dqn(num_envs, steps, seed)
     return best_interleaved(models, steps, repeats)
@@ -257,7 +248,7 @@ def report(args: Args, argv: Sequence[str]) -> str:
     lines = [
         "# Agents: throughput and a short Q run",
         "",
-        f"Command: `{command('benchmarks.bench_agents', argv)}`  ",
+        f"Command: `{command('benchmarks.speed.bench_agents', argv)}`  ",
         f"Machine: {machine()}; shared with other jobs, so numbers are noisy.",
         "",
         f"## Throughput (N = {args.num_envs} melodies, best of {args.repeats} interleaved chunks of "
@@ -294,9 +285,9 @@ def report(args: Args, argv: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: ``python -m benchmarks.bench_agents [--options]``."""
+    """Entry point: ``python -m benchmarks.speed.bench_agents [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_dataclass(Args, argv, "python -m benchmarks.bench_agents", __doc__.splitlines()[0])
+    args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_agents", __doc__.splitlines()[0])
     write_report(args.out, report(args, argv).splitlines())
     return 0
 

@@ -2,9 +2,9 @@
 
 :class:`SequenceBatch` holds, for every row, the frozen prior's state after the last token and the
 log-probabilities it gives the next one, and the reward terms' state (docs/spec.md §10). One ``step`` is
-one prior step (a numpy stepper, :mod:`sequence_env.frozen`) and one ``TermEvaluator.step`` for all
-rows. :class:`sequence_env.env.SequenceTuneEnv` is this core with one row;
-:class:`sequence_env.vector.SequenceTuneVectorEnv` exposes N rows.
+one prior step (a numpy stepper, :mod:`sequence_env.envs.frozen`) and one ``TermEvaluator.step`` for all
+rows. :class:`sequence_env.envs.env.SequenceTuneEnv` is this core with one row;
+:class:`sequence_env.envs.vector.SequenceTuneVectorEnv` exposes N rows.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
+from sequence_env.envs.frozen import frozen_stepper
 from sequence_env.evaluator import TermEvaluator
-from sequence_env.frozen import frozen_stepper
 from sequence_env.reward import check_c, check_reward_mode, compose_reward
 from sequence_env.task import SequenceTask
 from sequence_env.threads import DEFAULT_TORCH_THREADS, check_torch_threads

@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from agents.kl.control import AdaptiveC
+from agents.adaptive_c import AdaptiveC
 from agents.step.stacked import PARAMETER_NAMES
 from sequence_env.atomic import atomic_write
 from sequence_env.checkpoint import CheckpointError
@@ -66,7 +66,7 @@ def agent_state(agent: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     return tensors, data
 
 
-LEGACY_TASK = {"name": "melody", "module": "melody_env.task"}
+LEGACY_TASK = {"name": "melody", "module": "melody_env"}
 """The task of files written before tasks were saved (they hold ``note_rnn_config``): melodies."""
 
 

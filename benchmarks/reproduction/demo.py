@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import table1
 from benchmarks.args import parse_dataclass
+from benchmarks.reproduction import table1
 
 DEMO_DEFAULTS = {"out": "runs/demo", "scale": "quick"}
 """Where the demo differs from ``rl-tuner reproduce``'s defaults."""

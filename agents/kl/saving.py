@@ -1,4 +1,4 @@
-"""What a KLPPO checkpoint holds, in the project's agent file (:mod:`agents.serialization`: zip of JSON + safetensors).
+"""What a KLPPO checkpoint holds, in the project's agent file (:mod:`agents.saving`: zip of JSON + safetensors).
 
 The tensors are the actor-critic (with the value statistics), Adam's state and the random generator;
 the JSON names the agent (``"agent": "kl_ppo"``, so RLTuner and KLPPO files are told apart), its
@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from agents.kl.control import controller_from_state
-from agents.serialization import load_agent, prior_and_task, prior_of, task_of
+from agents.adaptive_c import controller_from_state
+from agents.saving import load_agent, prior_and_task, prior_of, task_of
 from agents.vec_env import n_envs_for
 from sequence_env.checkpoint import CheckpointError
 

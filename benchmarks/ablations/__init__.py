@@ -1,0 +1,3 @@
+"""The original implementation's differences measured one by one (``python -m benchmarks.ablations``)."""
+
+__all__: list[str] = []
