@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from molecule_env.prior import SmilesPrior
 from molecule_env.task import MAX_LENGTH, molecule_task
 from sequence_env.envs.env import SequenceTuneEnv
-from sequence_env.threads import DEFAULT_TORCH_THREADS
 from sequence_env.envs.vector import SequenceTuneVectorEnv
+from sequence_env.threads import DEFAULT_TORCH_THREADS
 
 
 class MoleculeComposeEnv(SequenceTuneEnv):

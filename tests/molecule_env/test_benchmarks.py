@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import molecule_env  # noqa: F401
-from rl_tuner_cli.main import main as rl_tuner
 from benchmarks.molecules.cli import task_option
 from benchmarks.molecules.report import mean_std
 from benchmarks.molecules.sampling import agent_step, sample
+from rl_tuner_cli.main import main as rl_tuner
 
 
 def test_prior_samples_have_zero_kl_and_their_log_prior(tiny_prior_path):
