@@ -161,7 +161,7 @@ def train_smiles_prior(
         model.train()
         loss, _ = sequence_loss(model, batches.next())
         if not torch.isfinite(loss):
-            _diverged(step, "loss", float(loss), best, checkpoint_path)
+            _diverged(step, "loss", loss.item(), best, checkpoint_path)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
