@@ -37,4 +37,32 @@ def molecule_grid(rows: Sequence[tuple[str, Sequence[str]]], path: str | Path, p
     return Path(path)
 
 
-__all__ = ["molecule_grid"]
+def results_figure(out: str | Path, per_row: int = 6) -> Path:
+    """``<out>/molecules.png``: the prior's samples above those of the algorithm whose seeds scored the highest
+    mean reward (its first seed's), both from the sweep's run files."""
+    import json
+
+    import numpy as np
+
+    runs: dict[str, list[dict]] = {}
+    for path in sorted((Path(out) / "runs").glob("*.json")):
+        result = json.loads(path.read_text())
+        runs.setdefault(result["algorithm"], []).append(result)
+    tuned = {name: results for name, results in runs.items() if name != "prior"}
+    best = max(tuned, key=lambda name: np.mean([r["reward_terms"] for r in tuned[name]]))
+    first = min(tuned[best], key=lambda r: r["seed"])
+    reward = np.mean([r["reward_terms"] for r in tuned[best]])
+    prior = runs["prior"][0]
+    rows = [
+        (f"prior: samples (mean reward of the terms {prior['reward_terms']:.2f})", prior["smiles"][:per_row]),
+        (f"{best} after tuning, seed {first['seed']} (mean reward over seeds {reward:.2f})", first["smiles"][:per_row]),
+    ]
+    return molecule_grid(rows, Path(out) / "molecules.png", per_row)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(results_figure(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/molecules"))
+
+__all__ = ["molecule_grid", "results_figure"]
