@@ -101,11 +101,16 @@ def generate_main(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str]) -> int:
     """``argv[0]`` is the command (``train``, ``generate`` or ``sweep``), the rest its arguments."""
     from benchmarks.molecules import sweep
+    from molecule_env.extras import MissingExtraError
 
     commands = {"train": train_main, "generate": generate_main, "sweep": sweep.main}
     if not argv or argv[0] not in commands:
         raise ValueError(f"--task molecule works with the commands {sorted(commands)}")
-    return commands[argv[0]](list(argv[1:]))
+    try:
+        return commands[argv[0]](list(argv[1:]))
+    except MissingExtraError as exc:  # one line naming the install, as the command's other errors
+        print(f"rl-tuner {argv[0]}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def task_option(argv: Sequence[str]) -> str | None:

@@ -51,3 +51,20 @@ def test_task_option_and_the_cli_routes_molecule_commands(tiny_prior_path, capsy
     assert task_option(["sweep", "--task=molecule"]) == "molecule" and task_option(["train"]) is None
     assert rl_tuner(["generate", "--task", "molecule", "--checkpoint", str(tiny_prior_path), "--n", "3"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
+
+
+def test_a_missing_extra_is_one_line_naming_the_install(tiny_prior_path, capsys, monkeypatch):
+    import sys
+
+    from molecule_env.scoring import properties
+
+    for name in ("rdkit", "rdkit.Chem"):
+        monkeypatch.setitem(sys.modules, name, None)  # an import of it fails, as where it is not installed
+    properties._chem.cache_clear()
+    try:
+        code = rl_tuner(["generate", "--task", "molecule", "--checkpoint", str(tiny_prior_path), "--n", "2"])
+    finally:
+        properties._chem.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "pip install" in err and "rl-tuner[molecules]" in err
