@@ -72,9 +72,11 @@ def generate_parser() -> argparse.ArgumentParser:
 
 def generate_main(argv: Sequence[str] | None = None) -> int:
     """Print one SMILES a line (``# invalid`` after those rdkit refuses)."""
+    from molecule_env.extras import require
     from molecule_env.scoring.properties import parse
 
     args = generate_parser().parse_args(argv)
+    require("rdkit.Chem")  # before sampling: a missing extra is named at once
     torch.set_num_threads(1)
     policy = None
     if args.agent:
