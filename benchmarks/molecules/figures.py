@@ -14,8 +14,10 @@ def molecule_grid(rows: Sequence[tuple[str, Sequence[str]]], path: str | Path, p
     :return: the PNG's path (written atomically).
     """
     from PIL import Image, ImageDraw, ImageFont
-    from rdkit import Chem
+    from rdkit import Chem, RDLogger
     from rdkit.Chem import Draw
+
+    RDLogger.DisableLog("rdApp.*")  # the invalid ones are skipped
 
     cell = (230, 190)
     label_height = 28
@@ -54,8 +56,11 @@ def results_figure(out: str | Path, per_row: int = 6) -> Path:
     reward = np.mean([r["reward_terms"] for r in tuned[best]])
     prior = runs["prior"][0]
     rows = [
-        (f"prior: samples (mean reward of the terms {prior['reward_terms']:.2f})", prior["smiles"][:per_row]),
-        (f"{best} after tuning, seed {first['seed']} (mean reward over seeds {reward:.2f})", first["smiles"][:per_row]),
+        (f"prior: first valid samples (mean reward of the terms {prior['reward_terms']:.2f})", prior["smiles"]),
+        (
+            f"{best} after tuning, seed {first['seed']}: first valid samples (mean reward over seeds {reward:.2f})",
+            first["smiles"],
+        ),
     ]
     return molecule_grid(rows, Path(out) / "molecules.png", per_row)
 

@@ -79,7 +79,10 @@ def write_report(out: Path, provenance: dict[str, Any]) -> Path:
             f"terms); each seed's policy was sampled {settings['samples']:,} times (the prior "
             f"{settings['prior_samples']:,} times). Mean ± std over seeds (sample std). SNN, Frag, Scaf and FCD "
             f"are against a seeded subsample of {settings['reference_size']:,} molecules of the MOSES test split; "
-            "novelty against all of MOSES train. unique@10k needs 10,000 samples: the prior's row only.",
+            "novelty against all of MOSES train. unique@10k needs 10,000 samples: the prior's row only. A seed "
+            "whose samples hold no valid molecule has no value of the metrics of valid molecules; the mean is over "
+            "the seeds that have one. FCD and Scaf grow with fewer samples: compare the runs with each other, and "
+            "with the prior through G, whose policy stays at the prior (2,000 samples like the other runs).",
             "## MOSES metrics",
             markdown(["model", "seeds", *MOSES_COLUMNS], moses_rows + published),
             f"Published rows: {MOSES_SOURCE}; against the full test split, with 30,000 samples recommended.",
