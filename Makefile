@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python -m benchmarks.readme --check
 	$(BIN)/python -m pytest -q
 
 clean:

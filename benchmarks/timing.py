@@ -1,7 +1,9 @@
-"""What every benchmark script shares: the best of a few timed runs, the machine line, the command line."""
+"""What every benchmark script shares: the best of a few timed runs, the machine line, the command line, and the
+report written as Markdown with its tables as JSON beside it (``speed.md`` → ``speed.json``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from sequence_env.atomic import atomic_write
 
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
@@ -44,13 +48,42 @@ def command(module: str, argv: Sequence[str]) -> str:
     return shlex.join(["python", "-m", module, *argv])
 
 
+def _cells(line: str) -> list[str]:
+    return [cell.strip().replace("**", "") for cell in line.strip().strip("|").split("|")]
+
+
+def markdown_tables(lines: Sequence[str]) -> list[dict[str, object]]:
+    """The tables of a Markdown report: per table its section (the last ``#`` heading above it, without the
+    hashes), its column names and its rows of cell texts (bold marks removed)."""
+    tables: list[dict[str, object]] = []
+    section, table = "", None
+    text = [part for line in lines for part in line.split("\n")]
+    for i, line in enumerate(text):
+        if line.startswith("#"):
+            section, table = line.lstrip("#").strip(), None
+        elif line.startswith("|") and table is None and i + 1 < len(text) and text[i + 1].startswith("|---"):
+            table = {"section": section, "columns": _cells(line), "rows": []}
+            tables.append(table)
+        elif line.startswith("|") and table is not None:
+            if not line.startswith("|---"):
+                table["rows"].append(_cells(line))  # type: ignore[union-attr]
+        else:
+            table = None
+    return tables
+
+
 def write_report(path: str | Path, lines: Sequence[str]) -> str:
-    """Write the Markdown ``lines`` to ``path`` (folders made as needed), print them and return the text."""
+    """Write the Markdown ``lines`` to ``path`` (folders made as needed) and its tables as JSON to ``path`` with
+    the suffix ``.json`` (:func:`markdown_tables`, for the README's figures); print the text and return it."""
     text = "\n".join(lines).rstrip("\n") + "\n"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text, encoding="utf-8")
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    data = {"report": path.name, "tables": markdown_tables(lines), "lines": text.splitlines()}
+    with atomic_write(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(text, end="")
     return text
 
 
-__all__ = ["best_time", "command", "machine", "write_report"]
+__all__ = ["best_time", "command", "machine", "markdown_tables", "write_report"]

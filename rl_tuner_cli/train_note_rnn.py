@@ -25,9 +25,11 @@ from pathlib import Path
 import torch
 
 from benchmarks.args import parse_dataclass, require
+from benchmarks.provenance import provenance, write_provenance
 from melody_env.data import extraction_rules, load_corpus
 from melody_env.labels import LABEL_CONVENTIONS
 from melody_env.training import NoteRNNTrainingResult, train_note_rnn
+from sequence_env.atomic import atomic_write
 from sequence_env.threads import torch_threads
 
 
@@ -139,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Train, save the best checkpoint with its metadata, write the report."""
     args = parse_args(argv)
     command = "python -m rl_tuner_cli.train_note_rnn " + shlex.join(sys.argv[1:] if argv is None else list(argv))
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     rules = extraction_rules(args.min_bars, args.min_pitches)
     corpus = load_corpus(args.source, valid_fraction=args.valid_fraction, **rules)
     summary = {k: v for k, v in corpus.summary.items() if k not in ("cache", "cache_hit")}
@@ -181,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = result.model.save(args.out, metadata=json.loads(json.dumps(metadata, default=str)))
     results = Path(args.results or f"{args.out}.md")
     results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(report(args, result, summary, command), encoding="utf-8")
+    with atomic_write(results) as tmp:
+        tmp.write_text(report(args, result, summary, command), encoding="utf-8")
+    write_provenance(results, provenance(command, started, time.perf_counter() - t0))
     print(
         f"best step {result.best_step}/{result.steps}: val accuracy {result.val_accuracy:.2%}, "
         f"log perplexity {result.log_perplexity:.4f}; wrote {json_path} and {results}"

@@ -22,6 +22,7 @@ from typing import Any
 
 from benchmarks.page import MODEL_TITLES
 from benchmarks.paper_numbers import paper_value
+from benchmarks.provenance import check_one_commit, commits_of, mixed_note
 from reward_rules.stats import TABLE1_KEYS
 from sequence_env.atomic import atomic_write
 
@@ -149,8 +150,10 @@ def render(report: Mapping[str, Any]) -> str:
         "composed per model and seed (primers and draws seeded with seed + 1). Table 1's statistics are counted "
         "with the paper's labels (0 = note off, 1 = hold) in every cell."
     )
+    note = mixed_note(report.get("commits", {}))
     lines = [
         "# Ablations: the original implementation's differences, switched on one at a time",
+        *([f"\n{note}"] if note else []),
         "",
         intro,
         "",
@@ -180,13 +183,19 @@ def render(report: Mapping[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_report(out: Path) -> Path:
-    """Read ``out/cells/*.json``; write ``out/ablations.json`` and ``out/ablations.md`` (atomically)."""
+def write_report(out: Path, allow_mixed: bool = False) -> Path:
+    """Read ``out/cells/*.json``; write ``out/ablations.json`` and ``out/ablations.md`` (atomically).
+
+    :param allow_mixed: report cells trained at different commits together (the report says so); else
+        ``ValueError``.
+    """
     order = ("default", "per_tensor_clip", "bootstrap_last_note", "g_trains_reward_rnn", "labels_control",
              "labels_original")  # fmt: skip
     found = {p.stem: json.loads(p.read_text()) for p in sorted((out / "cells").glob("*.json"))}
     cells = {name: found[name] for name in (*order, *sorted(set(found) - set(order))) if name in found}
-    report = build_report(cells)
+    commits = commits_of(cells.values())
+    check_one_commit(commits, allow_mixed, "--allow-mixed-commits")
+    report = {**build_report(cells), "commits": commits}
     with atomic_write(out / "ablations.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
     with atomic_write(out / "ablations.md") as tmp:

@@ -38,6 +38,7 @@ from agents.population import Population
 from benchmarks.ablations.report import write_report
 from benchmarks.args import parse_dataclass, require
 from benchmarks.evaluate import compose_and_score, log_prior, summarise
+from benchmarks.provenance import code_state, recorded
 from benchmarks.timing import machine
 from melody_env.note_rnn import NoteRNN, load_default_note_rnn
 from sequence_env.atomic import atomic_write
@@ -106,6 +107,8 @@ class Args:
     """the Note RNN trained with --labels paper on the same budget"""
     out: str = "benchmarks/results/ablations"
     """folder of cells/<cell>.json, ablations.md and ablations.json"""
+    allow_mixed_commits: bool = False
+    """report cells trained at different commits together (the report says so)"""
 
     def __post_init__(self) -> None:
         for name in ("seeds", "steps", "melodies", "n_envs"):
@@ -176,7 +179,7 @@ def run_cell(name: str, args: Args, command: str) -> dict[str, Any]:
         models[algorithm] = {str(s): score(t, prior, args.melodies, s) for s, t in zip(seeds, tuners, strict=True)}
         print(f"{name}/{algorithm}: {len(seeds)} seeds in {seconds[algorithm]['wall'] / 60:.1f} min", flush=True)
     result = {"cell": name, "title": cell.title, "baseline": cell.baseline, "identity": wanted, "command": command,
-              "machine": machine(), "train_seconds": seconds, "models": models}  # fmt: skip
+              "machine": machine(), "code": code_state(), "train_seconds": seconds, "models": models}  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
@@ -187,10 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the cells asked for, then rebuild ``ablations.md`` and ``ablations.json`` from every finished cell."""
     args = parse_dataclass(Args, argv, "python -m benchmarks.ablations.run", __doc__.splitlines()[0])
     command = "python -m benchmarks.ablations.run " + shlex.join(sys.argv[1:] if argv is None else list(argv))
-    with torch_threads(1):
+    with torch_threads(1), recorded(args.out, command):
         for name in args.cell_names():
             run_cell(name, args, command)
-            write_report(Path(args.out))
+            write_report(Path(args.out), args.allow_mixed_commits)
     print(f"wrote {Path(args.out) / 'ablations.md'}")
     return 0
 

@@ -31,6 +31,7 @@ from benchmarks.outside.measures import (
     validation_openings,
 )
 from benchmarks.outside.report import write_report
+from benchmarks.provenance import recorded
 from benchmarks.timing import machine
 from melody_env.data import load_corpus
 from melody_env.note_rnn import load_default_note_rnn
@@ -148,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, zipfile.BadZipFile) as err:
         print(f"rl-tuner outside: error: {err}", file=sys.stderr)
         return 2
-    run(args, loaded, openings, "rl-tuner outside " + shlex.join(argv), started)
+    command = "rl-tuner outside " + shlex.join(argv)
+    with recorded(args.out, command):
+        run(args, loaded, openings, command, started)
     return 0
 
 

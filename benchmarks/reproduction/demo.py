@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.args import parse_dataclass
+from benchmarks.provenance import recorded
 from benchmarks.reproduction import table1
 
 DEMO_DEFAULTS = {"out": "runs/demo", "scale": "quick"}
@@ -27,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(table1.Args, argv, "rl-tuner demo", __doc__.splitlines()[0], defaults=DEMO_DEFAULTS)
-    result = table1.reproduce(args, "rl-tuner demo " + shlex.join(argv))
+    command = "rl-tuner demo " + shlex.join(argv)
+    with recorded(args.out, command):
+        result = table1.reproduce(args, command)
     out = Path(args.out)
     print((out / "table1.md").read_text())
     print(f"Listening page: {(out / 'index.html').resolve()}")

@@ -1,8 +1,9 @@
 """Reusing finished tuners when ``rl-tuner reproduce`` runs again on the same ``--out``.
 
 A tuner under ``out/models`` (``<algorithm>.zip`` with its ``<algorithm>.json`` record) is reused
-only if it was trained with the settings asked for now; otherwise the run stops with one line naming
-the difference. What the results say about training comes from the saved tuners themselves: their
+only if it was trained with the settings asked for now, and at the commit of the code running now (its
+record's ``code``, unless ``--allow-mixed-commits``); otherwise the run stops with one line naming the
+difference. What the results say about training comes from the saved tuners themselves: their
 ``num_timesteps`` (``--steps`` rounded up to whole rounds of ``--n-envs`` melodies) and the training
 time recorded when they were trained, marked as reused.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from agents import RLTuner
 from benchmarks.page import MODEL_TITLES
+from benchmarks.provenance import code_state
 
 
 class SettingsError(ValueError):
@@ -79,10 +81,12 @@ def reuse_mismatches(tuner: RLTuner, record: Mapping, asked: Asked) -> list[str]
     ]
 
 
-def check_reused(algorithms: Sequence[str], asked: Asked, models: Path) -> list[str]:
+def check_reused(algorithms: Sequence[str], asked: Asked, models: Path, allow_mixed: bool = False) -> list[str]:
     """The tuners of ``algorithms`` already finished in the folder ``models``, checked against ``asked``.
 
-    :raises SettingsError: a finished tuner was trained with other settings (the message names them).
+    :param allow_mixed: reuse tuners trained at another commit (a record without one is reused with a note).
+    :raises SettingsError: a finished tuner was trained with other settings or at another commit (the message
+        names them).
     :return: the algorithms whose tuners will be reused.
     """
     reused = []
@@ -99,6 +103,14 @@ def check_reused(algorithms: Sequence[str], asked: Asked, models: Path) -> list[
             )
         if "c" not in record:
             print(f"[reproduce] {record_path} does not record c (older version): assuming c = {asked.c}", flush=True)
+        commit, now = record.get("code", {}).get("commit"), code_state()["commit"]
+        if commit is None:
+            print(f"[reproduce] {record_path} does not record its commit (older version)", flush=True)
+        elif commit != now and not allow_mixed:
+            raise SettingsError(
+                f"{model_path} was trained at commit {commit[:12]}, the code now is {now[:12]}: delete it to retrain, "
+                "or pass --allow-mixed-commits to reuse it"
+            )
         reused.append(algorithm)
     return reused
 

@@ -47,6 +47,7 @@ from benchmarks.evaluate import Model, Scored, compose_and_score, summarise
 from benchmarks.figures import plot_figure2, plot_figure4, read_fig2_csv, write_fig2_csv
 from benchmarks.page import MODEL_TITLES, Sample, write_listening_page
 from benchmarks.paper_numbers import PAPER_MODELS, PAPER_TABLE1, paper_value
+from benchmarks.provenance import code_state, recorded
 from benchmarks.reproduction.reuse import Asked, SettingsError, Training, check_reused, steps_label, timing_label
 from melody_env.encoding import write_midi
 from melody_env.listen import save_piano_roll, write_wav
@@ -95,6 +96,8 @@ class Args:
     """tuners trained at the same time, one process each (one per core)"""
     outside: int = 0
     """melodies per model given to the outside measures, outside.md (0: none; all when fewer are composed)"""
+    allow_mixed_commits: bool = False
+    """reuse tuners under --out/models trained at another commit"""
 
 
 class Figure2Callback(BaseCallback):
@@ -199,7 +202,7 @@ def train_tuner(algorithm: str, args: Args, steps: int, out: str) -> float:
     seconds = time.perf_counter() - start
     tuner.save(models / f"{algorithm}.zip")
     write_fig2_csv(fig2.rows, models / f"{algorithm}.fig2.csv")
-    record = {"steps": tuner.num_timesteps, "seconds": seconds, "c": args.c}
+    record = {"steps": tuner.num_timesteps, "seconds": seconds, "c": args.c, "code": code_state()}
     _write_text(models / f"{algorithm}.json", json.dumps(record))
     return seconds
 
@@ -223,7 +226,8 @@ def train_and_score(
     """
     (out / "models").mkdir(parents=True, exist_ok=True)
     done = {a: out / "models" / f"{a}.json" for a in algorithms}
-    reused = check_reused(algorithms, Asked(steps, args.n_envs, args.seed, args.c), out / "models")
+    asked = Asked(steps, args.n_envs, args.seed, args.c)
+    reused = check_reused(algorithms, asked, out / "models", args.allow_mixed_commits)
     todo = [a for a in algorithms if a not in reused]
     if reused:
         titles = ", ".join(MODEL_TITLES[a] for a in reused)
@@ -415,7 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner reproduce", __doc__.splitlines()[0])
     try:
-        result = reproduce(args, "rl-tuner reproduce " + shlex.join(argv))
+        command = "rl-tuner reproduce " + shlex.join(argv)
+        with recorded(args.out, command):
+            result = reproduce(args, command)
     except SettingsError as exc:
         print(f"rl-tuner reproduce: error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Speed and a short result of the agents; writes results/agents.md.
+"""Speed and a short result of the agents; writes runs/agents.md (``rl-tuner speed`` reports the
+same measures in benchmarks/results/speed.md).
 
 1. Throughput: Q-learning at docs/spec.md §6 settings (batch 32, one gradient step per 5 environment
    steps, replay 100,000, Adam 1e-3, clip 5, soft update η = 0.01 after every gradient step) on the
@@ -19,7 +20,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -58,7 +58,7 @@ class Args:
     """Seed of the agents, envs and samples."""
     skip_dqn: bool = False
     """Do not time SB3's DQN."""
-    out: str = str(Path(__file__).parent / "results" / "agents.md")
+    out: str = "runs/agents.md"
     """Markdown report written here."""
 
 

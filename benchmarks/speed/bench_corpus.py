@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.args import parse_dataclass
+from benchmarks.provenance import provenance, write_provenance
 from benchmarks.timing import command, machine, write_report
 from melody_env.data import load_corpus
 
@@ -33,7 +34,7 @@ class Args:
     """processes for the cold run"""
     single: bool = False
     """also time a cold run with one worker"""
-    output: str = str(Path(__file__).parent / "results" / "corpus.md")
+    output: str = str(Path(__file__).parents[1] / "results" / "corpus.md")
     """where to write the results table"""
 
 
@@ -94,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: ``python -m benchmarks.speed.bench_corpus [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_corpus", __doc__.splitlines()[0])
+    started, start = time.time(), time.perf_counter()
     load_before = os.getloadavg()[0]
     rows, summary = time_corpus(args.source, args.workers, args.single)
     lines = [
@@ -111,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
     ]
     write_report(args.output, lines)
+    write_provenance(
+        args.output, provenance(command("benchmarks.speed.bench_corpus", argv), started, time.perf_counter() - start)
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Speed of ``MelodyCompose-v0``: single env, batched vector env, and the Reward RNN floor; writes results/env.md.
+"""Speed of ``MelodyCompose-v0``: single env, batched vector env, and the Reward RNN floor; writes runs/env.md
+(``rl-tuner speed`` reports the same measures in benchmarks/results/speed.md).
 
 Targets: single env >= 5,000 steps/s; vector env with N = 256 >= 100,000 melody-steps/s on
 2 cores; and the vector step beside a bare batched Reward RNN step of the same N (the floor: the
@@ -14,7 +15,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -46,7 +46,7 @@ class Args:
     """Seed of the actions and of the envs."""
     checkpoint: str = ""
     """Reward RNN checkpoint; empty: the shipped one, or a random Note RNN if it is not built yet."""
-    out: str = str(Path(__file__).parent / "results" / "env.md")
+    out: str = "runs/env.md"
     """Markdown report written here."""
 
 

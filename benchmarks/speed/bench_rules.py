@@ -11,6 +11,7 @@ Targets: all statistics of 100,000 melodies of 32 steps in <= 10 s on 2 cores; o
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.args import parse_dataclass
+from benchmarks.provenance import provenance, write_provenance
 from benchmarks.timing import best_time, command, machine, write_report
 from reward_rules import RuleEvaluator, extra_stats, table1_intervals, table1_stats
 
@@ -36,7 +38,7 @@ class Args:
     """Timed repetitions; the best is reported (the machine is shared)."""
     seed: int = 0
     """Seed of the synthetic melodies."""
-    out: str = str(Path(__file__).parent / "results" / "rules.md")
+    out: str = str(Path(__file__).parents[1] / "results" / "rules.md")
     """Markdown report written here."""
 
 
@@ -83,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: ``python -m benchmarks.speed.bench_rules [--options]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "python -m benchmarks.speed.bench_rules", __doc__.splitlines()[0])
+    started, start = time.time(), time.perf_counter()
     sizes = batch_sizes(args.batch_sizes)
     melodies = walk_melodies(args.num_melodies, args.length, args.seed)
     t_table1 = best_time(lambda: table1_stats(melodies), args.repeats)
@@ -120,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
     ]
     write_report(args.out, lines)
+    write_provenance(
+        args.out, provenance(command("benchmarks.speed.bench_rules", argv), started, time.perf_counter() - start)
+    )
     return 0
 
 

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ from benchmarks.evaluate import (
     worker_count,
 )
 from benchmarks.page import MODEL_TITLES
+from benchmarks.provenance import recorded
 from benchmarks.speed import bench_agents, bench_corpus, bench_env, bench_load
 from benchmarks.timing import command, machine, write_report
 from melody_env.env import MelodyComposeEnv
@@ -427,6 +429,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_dataclass(Args, argv, "rl-tuner speed", __doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
+    with recorded(args.out, "rl-tuner speed " + shlex.join(argv)):
+        _run(args, argv)
+    return 0
+
+
+def _run(args: Args, argv: list[str]) -> None:
     start = time.perf_counter()
     corpus = corpus_section(args)
     env = env_section(args)
@@ -455,7 +463,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         *comparison,
     ]
     write_report(args.out, lines)
-    return 0
 
 
 if __name__ == "__main__":

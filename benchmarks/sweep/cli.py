@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=10, help="trials sampled by --search optuna (default: 10)")
     p.add_argument("--metric", default="mean_log_prior", help="statistic optimised by --search (mean over seeds)")
     p.add_argument("--mode", default="max", help="max or min of --metric")
+    p.add_argument(
+        "--allow-mixed-commits",
+        action="store_true",
+        help="report seeds trained at different commits together (the report says so)",
+    )
     return p  # fmt: skip
 
 
@@ -111,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
         samples=args.samples,
         metric=args.metric,
         mode=args.mode,
+        allow_mixed_commits=args.allow_mixed_commits,
     )
 
 

@@ -3,9 +3,13 @@
 Each sweep folder is one ``rl-tuner sweep`` (:mod:`benchmarks.sweep`): its ``summary.json`` holds every
 cell's statistics over seeds. This report puts the algorithms of each sweep in one table — mean log p,
 mean rMT, the policy's KL to the prior, distinct melodies, three Table 1 statistics, training time and
-the c each seed ended with — with 95 % stratified-bootstrap intervals over seeds. For every pair of
-algorithms it gives the probability of improvement on log p and rMT (the chance that a random seed of
-one beats a random seed of the other). The figure draws mean log p against mean rMT per algorithm and
+the c each seed ended with — with 95 % t-intervals over seeds. For every pair of algorithms it gives the
+probability of improvement on log p and rMT (the chance that a random seed of one beats a random seed of the
+other) with its interval, and tests the difference: exact Mann–Whitney and Welch p-values, Holm-adjusted
+over the comparisons of that sweep's table (:mod:`benchmarks.sweep.differences`); a difference is worded as
+a claim only where the adjusted Mann–Whitney p-value is below 0.05. Sweeps whose seeds were trained at
+different commits are refused unless ``--allow-mixed-commits``, and the report then says so.
+The figure draws mean log p against mean rMT per algorithm and
 sweep, each seed as a dot. Run on a sweep at fixed c and one with ``--set c=auto --set target_kl=…``, it
 compares the algorithms at the same c and at matched KL (the comparison of docs/spec.md §5's objective
 across the off-policy tuners and the KL-regularised policy gradient, :class:`agents.KLPPO`).
@@ -27,9 +31,11 @@ from typing import Any
 
 from benchmarks.args import parse_dataclass
 from benchmarks.figures import _pyplot, _save
+from benchmarks.provenance import check_one_commit, mixed_note, recorded
 from benchmarks.sweep.aggregate import BETTER, probability_of_improvement, statistic_summary
+from benchmarks.sweep.differences import compare, family
 from benchmarks.sweep.grid import NOTE_RNN
-from benchmarks.sweep.report import cell_title
+from benchmarks.sweep.report import cell_title, differences_table
 from benchmarks.sweep.trial import CURVE_FILE, seed_dir
 from sequence_env.atomic import atomic_write
 
@@ -55,6 +61,8 @@ class Args:
     """comma-separated sweep folders (each with a summary.json)"""
     out: str = "benchmarks/results/kl_pg"
     """folder of comparison.json, comparison.md and logp_vs_rmt.png"""
+    allow_mixed_commits: bool = False
+    """compare sweeps whose seeds were trained at different commits (the report says so)"""
 
 
 def sweep_label(settings: Mapping[str, Any]) -> str:
@@ -115,7 +123,7 @@ def compare_sweep(folder: str | Path) -> dict[str, Any]:
     summary = json.loads(path.read_text())
     cells = {}
     for key, cell in summary["cells"].items():
-        row = {name: cell["stats"][name] for name in COLUMNS}
+        row = {name: statistic_summary(_values(cell["stats"][name]["per_seed"])) for name in COLUMNS}
         row["train_seconds"] = statistic_summary(summary["train_seconds"][key])
         outside = summary.get("outside", {}).get("cells", {}).get(key)
         for name, source in OUTSIDE.items():
@@ -127,7 +135,30 @@ def compare_sweep(folder: str | Path) -> dict[str, Any]:
             row["objective"] = statistic_summary(kl_control_objective(cell["stats"], final_c))
         cells[key] = {"n_seeds": cell["n_seeds"], "seeds": cell["seeds"], "rows": row}
     return {"folder": str(folder), "label": sweep_label(summary["settings"]), "command": summary["command"],
-            "cells": cells, "pairs": pairwise(summary["cells"])}  # fmt: skip
+            "commits": sweep_commits(summary), "cells": cells, "pairs": pairwise(summary["cells"]),
+            "tests": tests(summary["cells"])}  # fmt: skip
+
+
+def _values(per_seed: Sequence[float | None]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in per_seed]
+
+
+def sweep_commits(summary: Mapping[str, Any]) -> dict[str, int]:
+    """Commit → seeds trained at it, from ``summary.json`` (``"unknown"`` for a summary that does not record it)."""
+    return dict(summary.get("commits") or {"unknown": sum(c["n_seeds"] for c in summary["cells"].values())})
+
+
+def tests(cells: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every pair of trained cells on each of :data:`PAIRED`: :func:`benchmarks.sweep.differences.compare`, one Holm
+    family for the sweep."""
+    trained = [k for k in cells if k != NOTE_RNN]
+    rows = []
+    for name in PAIRED:
+        for i, a in enumerate(trained):
+            for b in trained[i + 1 :]:
+                x, y = cells[a]["stats"][name]["per_seed"], cells[b]["stats"][name]["per_seed"]
+                rows.append({"statistic": name, "a": a, "b": b, **compare(x, y, BETTER[name])})
+    return family(rows)
 
 
 def pairwise(cells: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -154,7 +185,9 @@ def _fmt(name: str, value: float | None) -> str:
 def _cell_text(name: str, entry: Mapping[str, Any]) -> str:
     if entry["mean"] is None:
         return "—"
-    low, high = entry["ci"]
+    if entry.get("t_ci") is None:
+        return _fmt(name, entry["mean"])
+    low, high = entry["t_ci"]
     return f"{_fmt(name, entry['mean'])} [{_fmt(name, low)}, {_fmt(name, high)}]"
 
 
@@ -166,7 +199,7 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
               "final_c": "c at the end"}  # fmt: skip
     lines = ["# Sweeps side by side", ""]
     lines += [
-        "Mean over seeds [95 % stratified-bootstrap interval]; the seeds column gives how many. log p(a|s) under "
+        "Mean over seeds [95 % Student t-interval]; the seeds column gives how many. log p(a|s) under "
         "the Note RNN and rMT per note of 100,000 composed melodies per seed (as the sweep's settings say), KL "
         "per note of the policy to the Note RNN along its own melodies. Training time: wall seconds on one torch "
         "thread per seed (seeds trained together as one population share it equally). c at the end: the last "
@@ -180,6 +213,12 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
         "each sweep is in its folder's `table1.md`.",
         "",
     ]
+    commits: dict[str, int] = {}
+    for sweep in sweeps:
+        for commit, n in sweep["commits"].items():
+            commits[commit] = commits.get(commit, 0) + n
+    if mixed_note(commits):
+        lines += [mixed_note(commits), ""]
     for sweep in sweeps:
         lines += [f"## {sweep['label']}", "", f"Command: `{sweep['command']}`", ""]
         lines.append("| model | seeds | " + " | ".join(labels[c] for c in columns) + " |")
@@ -197,6 +236,8 @@ def markdown(sweeps: Sequence[Mapping[str, Any]]) -> str:
             for a in keys:
                 row = ["—" if a == b else f"{pairs[a][b]:.2f}" for b in keys]
                 lines.append(f"| {cell_title(a)} | " + " | ".join(row) + " |")
+        if sweep["tests"]:
+            lines += ["", "Tests of differences between the algorithms:", "", *differences_table(sweep["tests"])]
         lines.append("")
     return "\n".join(lines)
 
@@ -211,15 +252,17 @@ def plot_logp_vs_rmt(sweeps: Sequence[Mapping[str, Any]], summaries: Sequence[Ma
         for key, cell in summary["cells"].items():
             if key == NOTE_RNN:  # far from every tuner (rMT about −10): named in the title, not drawn
                 continue
-            stats = cell["stats"]
+            stats = {k: statistic_summary(_values(v["per_seed"])) for k, v in cell["stats"].items() if k in COLUMNS}
             lp, mt, kl = stats["mean_log_prior"], stats["mean_music_theory_reward"], stats["kl_to_prior"]
             algorithm = algorithm_of(key)
             new = algorithm not in labelled
             labelled.add(algorithm)
             colour = colours.setdefault(algorithm, f"C{len(colours)}")  # one colour per algorithm in every panel
             ax.scatter(mt["per_seed"], lp["per_seed"], s=12, color=colour, alpha=0.5)
-            xerr = [[mt["mean"] - mt["ci"][0]], [mt["ci"][1] - mt["mean"]]]
-            yerr = [[lp["mean"] - lp["ci"][0]], [lp["ci"][1] - lp["mean"]]]
+            low_mt, high_mt = mt["t_ci"] or (mt["mean"], mt["mean"])
+            low_lp, high_lp = lp["t_ci"] or (lp["mean"], lp["mean"])
+            xerr = [[mt["mean"] - low_mt], [high_mt - mt["mean"]]]
+            yerr = [[lp["mean"] - low_lp], [high_lp - lp["mean"]]]
             label = f"{cell_title(algorithm)} ({cell['n_seeds']} seeds)" if new else None
             ax.errorbar(mt["mean"], lp["mean"], xerr=xerr, yerr=yerr, fmt="o", ms=6, capsize=3, color=colour,
                         label=label)  # fmt: skip
@@ -236,7 +279,7 @@ def plot_logp_vs_rmt(sweeps: Sequence[Mapping[str, Any]], summaries: Sequence[Ma
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("mean log p(a|s) under the Note RNN")
     fig.suptitle(
-        "dots: seeds; markers: mean with 95 % stratified-bootstrap intervals over seeds; KL per note to the Note RNN",
+        "dots: seeds; markers: mean with 95 % t-intervals over seeds; KL per note to the Note RNN",
         fontsize=9,
     )
     fig.tight_layout()
@@ -245,9 +288,19 @@ def plot_logp_vs_rmt(sweeps: Sequence[Mapping[str, Any]], summaries: Sequence[Ma
     return path
 
 
-def write_comparison(folders: Sequence[str | Path], out: str | Path, command: str) -> dict[str, Any]:
-    """Compare the sweeps in ``folders`` and write ``comparison.json``, ``comparison.md``, ``logp_vs_rmt.png``."""
+def write_comparison(
+    folders: Sequence[str | Path], out: str | Path, command: str, allow_mixed: bool = False
+) -> dict[str, Any]:
+    """Compare the sweeps in ``folders`` and write ``comparison.json``, ``comparison.md``, ``logp_vs_rmt.png``.
+
+    :raises ValueError: the sweeps' seeds were trained at different commits and not ``allow_mixed``.
+    """
     sweeps = [compare_sweep(f) for f in folders]
+    commits: dict[str, int] = {}
+    for sweep in sweeps:
+        for commit, n in sweep["commits"].items():
+            commits[commit] = commits.get(commit, 0) + n
+    check_one_commit(commits, allow_mixed, "--allow-mixed-commits")
     summaries = [json.loads((Path(f) / "summary.json").read_text()) for f in folders]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,12 +321,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not folders:
         raise ValueError("--sweeps is empty; give one or more sweep folders, comma-separated")
     command = "rl-tuner compare " + shlex.join(argv)
-    write_comparison(folders, args.out, command)
+    with recorded(args.out, command):
+        write_comparison(folders, args.out, command, args.allow_mixed_commits)
     print(f"[compare] {len(folders)} sweeps → {Path(args.out) / 'comparison.md'}")
     return 0
 
 
-__all__ = ["COLUMNS", "compare_sweep", "last_logged", "markdown", "pairwise", "sweep_label", "write_comparison"]
+__all__ = [
+    "COLUMNS",
+    "compare_sweep",
+    "last_logged",
+    "markdown",
+    "pairwise",
+    "sweep_commits",
+    "sweep_label",
+    "tests",
+    "write_comparison",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,8 @@ the trials not yet finished there, so rerunning an interrupted sweep continues i
 resumes through ``Tuner.restore`` (its sampler's state is Tune's). On a cluster of several machines
 ``DIR`` must be a folder every node can write (a shared filesystem).
 
+A trial whose worker dies (a node lost, a process killed) is retried :data:`MAX_FAILURES` time(s).
+
 Progress: one line when a trial ends and at least every 30 s: trials done and running, the share of
 the training steps done (trials report it as they train) and the time left at that pace.
 """
@@ -38,6 +40,9 @@ from benchmarks.sweep.grid import SweepConfig, TrialSpec, cell_key
 from benchmarks.sweep.trial import run_trial
 
 Write = Callable[[str], None]
+MAX_FAILURES = 1
+"""Retries of a trial whose worker died or raised: a seed restarts from scratch and writes its files again, and
+the seeds it finished before are read back, so a retried trial loses and repeats nothing."""
 
 
 def _minutes(seconds: float) -> str:
@@ -225,7 +230,7 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
         def run_config(name: str, total: int, work: float) -> Any:
             return tune.RunConfig(name=name, storage_path=str(storage), verbose=0,
                                   callbacks=[Progress(total, work, write=write)],
-                                  failure_config=tune.FailureConfig(max_failures=0))  # fmt: skip
+                                  failure_config=tune.FailureConfig(max_failures=MAX_FAILURES))  # fmt: skip
 
         if specs:
             space = {"out": str(out), "spec": tune.grid_search([s.to_dict() for s in specs])}
@@ -262,6 +267,7 @@ def run_on_ray(config: SweepConfig, specs: list[TrialSpec], write: Write = print
 
 
 __all__ = [
+    "MAX_FAILURES",
     "Progress",
     "progress_line",
     "run_on_ray",

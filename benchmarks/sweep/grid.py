@@ -94,6 +94,7 @@ class SweepConfig:
     :param samples: trials sampled by ``optuna``.
     :param metric: statistic the search optimises (its mean over the seeds of a trial).
     :param mode: ``"max"`` or ``"min"`` of ``metric``.
+    :param allow_mixed_commits: report seeds trained at different commits together (the report says so).
     """
 
     algorithms: tuple[str, ...] = tuple(TRAINERS)
@@ -114,6 +115,7 @@ class SweepConfig:
     samples: int = 10
     metric: str = "mean_log_prior"
     mode: str = "max"
+    allow_mixed_commits: bool = False
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.algorithms if a not in TRAINERS]

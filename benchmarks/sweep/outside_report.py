@@ -4,8 +4,9 @@ Per cell, from its seeds' ``outside.json`` (:mod:`benchmarks.sweep.outside`): pe
 area and KL divergence against the validation tunes (:mod:`benchmarks.outside.measures`), their means over
 the rule-free features and over the ruled ones (:data:`~benchmarks.outside.features.RULE_FREE`), and
 music21's share of melodies in C major or A minor with its mean correlation (:mod:`benchmarks.outside.keys`).
-Each is :func:`benchmarks.sweep.aggregate.statistic_summary` of the per-seed values: mean and IQM with
-95 % stratified-bootstrap intervals. The reference row is the validation set's split half; ``closest``
+Each is :func:`benchmarks.sweep.aggregate.statistic_summary` of the per-seed values; ``outside.md`` shows
+the mean with its 95 % t-interval over seeds (the bootstrap interval of a summary written before t-intervals
+existed). The reference row is the validation set's split half; ``closest``
 ranks the cells by their mean over seeds of the rule-free OA.
 """
 
@@ -114,7 +115,10 @@ def _label(key: str, cell: Mapping[str, Any]) -> str:
 def _interval(entry: Mapping[str, Any], fmt: Callable[[float | None], str] = fmt_number) -> str:
     if entry["mean"] is None:
         return "n/a"
-    low, high = entry["ci"]
+    interval = entry.get("t_ci", entry["ci"])
+    if interval is None:
+        return fmt(entry["mean"])
+    low, high = interval
     return f"{fmt(entry['mean'])} [{fmt(low)}, {fmt(high)}]"
 
 
@@ -165,8 +169,9 @@ def outside_markdown(summary: Mapping[str, Any]) -> str:
         "the features no music-theory rule measures (docs/spec.md §4); ruled: the others. Key: the share of "
         "melodies music21 analyses in C major or A minor, and the mean correlation of the best key. Each set states "
         "its seeds (one model each; the Note RNN sampled with each seed's melody seed); values are means over "
-        "seeds with 95 % stratified-bootstrap intervals, as table1.md. The validation halves: the validation set's "
-        "second half against its first, what two samples of real tunes reach.",
+        "seeds with 95 % Student t-intervals over seeds, as table1.md (no test of differences here). The "
+        "validation halves: the validation set's second half against its first, what two samples of real tunes "
+        "reach.",
         "",
         *_summary_lines(outside),
         *_feature_lines(outside),

@@ -4,8 +4,9 @@ Writes under ``config.out``: ``trials/<cell>/seed_<s>/`` (``model.zip``, ``stats
 ``progress.csv``), ``summary.json``, ``table1.md``, Figure 2 with seed bands (``fig2.png``, one
 ``fig2_c=<c>.png`` per c when there are several) and, with several c, ``c_tradeoff.png``; with
 ``--outside N`` also each seed's ``outside.json``, ``summary.json``'s ``"outside"`` and ``outside.md``
-(:mod:`benchmarks.sweep.outside_report`). Trials finished by an earlier run of the same sweep are read
-back, not rerun; a seed finished without its ``outside.json`` gets it from its ``model.zip``.
+(:mod:`benchmarks.sweep.outside_report`); last ``provenance.json`` (:mod:`benchmarks.provenance`).
+Trials finished by an earlier run of the same sweep are read back, not rerun; a seed finished without its
+``outside.json`` gets it from its ``model.zip``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.provenance import recorded
 from benchmarks.sweep.figures import plot_c_tradeoff, plot_figure2_bands, read_curve
 from benchmarks.sweep.grid import NOTE_RNN, SweepConfig, grid_trials
 from benchmarks.sweep.outside_report import collect_outside, summarise_outside, write_outside_report
@@ -49,6 +51,11 @@ def run_sweep(config: SweepConfig, command: str = "", write: Callable[[str], Non
     """
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    with recorded(out, command):
+        return _run(config, out, command, write)
+
+
+def _run(config: SweepConfig, out: Path, command: str, write: Callable[[str], None]) -> dict[str, Any]:
     specs = grid_trials(config)
     if config.search == "optuna":
         specs = [s for s in specs if s.algorithm == NOTE_RNN]
@@ -62,7 +69,7 @@ def run_sweep(config: SweepConfig, command: str = "", write: Callable[[str], Non
 
         failed = run_on_ray(config, todo, write)
     results = scan(out) if config.search == "optuna" else collect(out, specs)
-    summary = build_summary(results, config.settings(), command, failed)
+    summary = build_summary(results, config.settings(), command, failed, config.allow_mixed_commits)
     if config.outside:
         summary["outside"] = summarise_outside(collect_outside(out, results, config.outside), config.outside)
     summary["wall_time_seconds"] = time.perf_counter() - start

@@ -8,12 +8,15 @@ it composed (the training logger's ``policy/kl_to_prior`` is the same quantity d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from agents import KLPPO, RLTuner
 from agents.networks import kl_and_entropy, policy_logits
 from benchmarks.evaluate import Model, compose_and_score, summarise
+from benchmarks.sweep.samples import write_samples
 from melody_env.note_rnn import NoteRNN
 
 
@@ -58,13 +61,16 @@ def _policy_and_prior_logits(model: Model, inputs: torch.Tensor) -> tuple[torch.
     return policy_logits(model.algorithm, networks.q_net(inputs)[0], log_prior), log_prior
 
 
-def score_model(model: Model, reward_rnn: NoteRNN, n: int, seed: int) -> dict[str, float]:
+def score_model(model: Model, reward_rnn: NoteRNN, n: int, seed: int, samples: Path | None = None) -> dict[str, float]:
     """Compose ``n`` melodies with ``model`` (seed :func:`melody_seed`) and return their statistics.
 
+    :param samples: where to write the most frequent melodies (:func:`benchmarks.sweep.samples.write_samples`).
     :return: :func:`benchmarks.evaluate.summarise` (Table 1, mean log p, mean rMT, extras) plus
         ``kl_to_prior`` (mean per note, nats).
     """
     scored = compose_and_score(model, reward_rnn, n, seed=melody_seed(seed))
+    if samples is not None:
+        write_samples(samples, scored.melodies)
     stats = summarise(scored)
     stats["kl_to_prior"] = float(policy_kl_to_prior(model, scored.primers, scored.melodies).mean())
     return stats

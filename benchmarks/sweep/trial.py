@@ -5,7 +5,9 @@ For each seed of a :class:`~benchmarks.sweep.grid.TrialSpec` the trial builds th
 trains it with SB3's csv logger writing the training curves (``reward/log_prior``,
 ``reward/music_theory`` … from :class:`agents.callbacks.TuningStatsCallback`) to ``progress.csv``,
 saves ``model.zip``, loads it back and scores it (:func:`benchmarks.sweep.scoring.score_model`).
-``stats.json`` is written last, atomically: a seed with that file is finished, and a rerun returns
+The most frequent melodies it composed go to ``samples.txt`` (:mod:`benchmarks.sweep.samples`).
+``stats.json`` (with the commit the seed ran at, :func:`benchmarks.provenance.code_state`) is written last,
+atomically: a seed with that file is finished, and a rerun returns
 it without training. A seed interrupted before it restarts from scratch, so that its result is the
 same as an uninterrupted run's (a checkpoint does not hold the replay). The seed seeds everything:
 the env, exploration, replay sampling (the tuner's ``seed``) and the melodies scored (its melody seed).
@@ -31,8 +33,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 
 from agents import Population, RLTuner
+from benchmarks.provenance import code_state
 from benchmarks.sweep.grid import ENV_ID, NOTE_RNN, TRAINERS, TrialSpec
 from benchmarks.sweep.outside import outside_identity, read_outside, write_outside
+from benchmarks.sweep.samples import SAMPLES_FILE
 from benchmarks.sweep.scoring import score_model
 from melody_env.note_rnn import load_default_note_rnn
 from sequence_env.atomic import atomic_write
@@ -129,10 +133,12 @@ def _score(
     """Score ``model`` (``None``: the Note RNN) and write the seed's ``stats.json``, atomically; return it."""
     reward_rnn = load_default_note_rnn()
     start = time.perf_counter()
-    stats = score_model(reward_rnn if model is None else model, reward_rnn, spec.melodies, seed)
+    folder = seed_dir(out, spec.cell, seed)
+    stats = score_model(reward_rnn if model is None else model, reward_rnn, spec.melodies, seed, folder / SAMPLES_FILE)
     result = {"cell": spec.cell, "identity": spec.identity(seed), "stats": stats, "train_seconds": train_seconds,
-              "trained_together": trained_together, "score_seconds": time.perf_counter() - start}  # fmt: skip
-    with atomic_write(seed_dir(out, spec.cell, seed) / STATS_FILE) as tmp:
+              "trained_together": trained_together, "score_seconds": time.perf_counter() - start,
+              "code": code_state()}  # fmt: skip
+    with atomic_write(folder / STATS_FILE) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
     return result
 

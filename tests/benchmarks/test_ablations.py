@@ -68,6 +68,14 @@ def test_label_cells_run_are_kept_and_read_back(tmp_path, monkeypatch):
     assert ablations.main(argv) == 0
     with pytest.raises(ValueError, match="other settings"):
         ablations.main([*argv[:5], "256", *argv[6:]])
+    assert json.loads((tmp_path / "out" / "provenance.json").read_text())["command"] == cell["command"]
+    # A cell of other code: refused unless allowed, and then said.
+    path = tmp_path / "out" / "cells" / "labels_control.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "code": {"commit": "f" * 40, "dirty": False}}))
+    with pytest.raises(ValueError, match="different code"):
+        ablations.main(argv)
+    assert ablations.main([*argv, "--allow-mixed-commits"]) == 0
+    assert "**These results mix code of 2 commits**" in (tmp_path / "out" / "ablations.md").read_text()
 
 
 def test_unknown_cell_is_refused():

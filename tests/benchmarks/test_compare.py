@@ -100,3 +100,30 @@ def test_outside_columns_come_from_the_sweeps_outside_summary(sweep):
     assert math.isclose(rows["q/c=0.5"]["rows"]["outside_overlap_area"]["mean"], 0.85)
     assert rows["q/c=0.5"]["rows"]["outside_key_share"]["ci"] == [0.5, 0.5]
     assert "outside_overlap_area" not in rows["kl_ppo/c=0.5"]["rows"]  # no outside measures there: "—"
+
+
+def test_tests_of_differences_and_t_intervals(sweep):
+    report = compare_sweep(sweep)
+    rows = report["tests"]
+    pair = ("q/c=0.5", "kl_ppo/c=0.5")
+    assert [(r["statistic"], r["a"], r["b"]) for r in rows] == [("mean_log_prior", *pair),
+                                                               ("mean_music_theory_reward", *pair)]  # fmt: skip
+    # 2 seeds against 2: the exact Mann–Whitney p can be no smaller than 2 / C(4, 2) = 1/3.
+    assert rows[0]["p_mann_whitney"] == pytest.approx(2 / 3) and rows[0]["poi"] == 0.25
+    assert not any(r["separated"] for r in rows)
+    low, high = report["cells"]["q/c=0.5"]["rows"]["mean_log_prior"]["t_ci"]  # mean −1.75, s = 0.354, t(1) = 12.71
+    assert (low, high) == pytest.approx((-1.75 - 12.7062 * 0.25, -1.75 + 12.7062 * 0.25), abs=1e-3)
+
+
+def test_sweeps_of_two_commits_are_refused_unless_allowed(sweep, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    summary = json.loads((sweep / "summary.json").read_text())
+    (other / "summary.json").write_text(json.dumps({**summary, "commits": {"f" * 40: 6}}))
+    folders = f"{sweep},{other}"
+    with pytest.raises(ValueError, match="different code"):
+        main(["--sweeps", folders, "--out", str(tmp_path / "cmp")])
+    assert main(["--sweeps", folders, "--out", str(tmp_path / "cmp"), "--allow-mixed-commits"]) == 0
+    assert "**These results mix code of 2 commits**" in (tmp_path / "cmp" / "comparison.md").read_text()
+    provenance = json.loads((tmp_path / "cmp" / "provenance.json").read_text())
+    assert provenance["command"].endswith("--allow-mixed-commits") and provenance["packages"]["numpy"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents import RLTuner
+from benchmarks.provenance import code_state
 from benchmarks.reproduction.reuse import (
     Asked,
     SettingsError,
@@ -73,6 +74,19 @@ def test_check_reused_refuses_other_settings(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"q\.zip was trained with other settings \(env steps: trained with "
                        r"200,000, asked 1,024 \(--steps 1000\);.*or another --out"):  # fmt: skip
         check_reused(["q"], Asked(1000, 64, 0, 0.5), models)
+
+
+def test_check_reused_refuses_a_tuner_of_another_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    models = _saved(tmp_path)
+    record = json.loads((models / "q.json").read_text())
+    assert check_reused(["q"], Asked(200_000, 64, 0, 0.5), models) == ["q"]  # no commit recorded: reused, said
+    assert "q.json does not record its commit (older version)" in capsys.readouterr().out
+    (models / "q.json").write_text(json.dumps({**record, "code": code_state()}))
+    assert check_reused(["q"], Asked(200_000, 64, 0, 0.5), models) == ["q"]
+    (models / "q.json").write_text(json.dumps({**record, "code": {"commit": "0" * 40, "dirty": False}}))
+    with pytest.raises(SettingsError, match=r"trained at commit 000000000000, .*--allow-mixed-commits"):
+        check_reused(["q"], Asked(200_000, 64, 0, 0.5), models)
+    assert check_reused(["q"], Asked(200_000, 64, 0, 0.5), models, allow_mixed=True) == ["q"]
 
 
 def test_check_reused_warns_when_c_is_not_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,6 +36,12 @@ def test_speed_writes_every_section(tmp_path: Path) -> None:
     assert "| **total, `compose_and_score` + `summarise` in 1 process** |" in text  # 20 melodies: one task
     assert "| **melodies/s, 1 process** |" in text
     assert "| log-prior scoring (a separate Reward RNN pass) | – |" in text  # recorded while the Note RNN composes
+    # Its tables as JSON beside it (the README quotes them), and its provenance.
+    tables = json.loads(out.with_suffix(".json").read_text())["tables"]
+    training = next(t for t in tables if t["section"] == "3. Training")
+    assert training["columns"][0] == "agent" and training["rows"][0][0].startswith("RLTuner Q")
+    provenance = json.loads((tmp_path / "speed.provenance.json").read_text())
+    assert provenance["command"].startswith("rl-tuner speed --corpus") and provenance["wall_seconds"] > 0
     assert "Not run yet" in text and f"| {NOT_MEASURED} |" in text
 
 

@@ -189,9 +189,10 @@ def test_aggregation_across_seeds_on_hand_checkable_numbers() -> None:
     assert "| validation halves (reference) | 0.900 | 0.010 | 0.900 | 0.010 | 100.0 % | 0.900 |" in text
     assert "| Note RNN, 3 seeds | 0.500 [0.500, 0.500] | 0.250 [0.250, 0.250] | 0.500 | 0.250 | " \
            "25.0 % [25.0 %, 25.0 %] | 0.800 |" in text  # fmt: skip
-    assert "| Q, c=0.5, 2 seeds | 0.300 [0.200, 0.400] | 0.400 [0.400, 0.400] |" in text
+    # t-interval of (0.2, 0.4): 0.3 ± t(1, 0.975) · 0.1414 / √2 = 0.3 ± 1.2706; one seed: no interval.
+    assert "| Q, c=0.5, 2 seeds | 0.300 [-0.971, 1.571] | 0.400 |" in text
     assert "| feature | rules | validation halves | Note RNN, 3 seeds | Q, c=0.5, 2 seeds |" in text
-    assert "| pitch range (semitones) | none | 0.900 | 0.500 [0.500, 0.500] | 0.300 [0.200, 0.400] |" in text
+    assert "| pitch range (semitones) | none | 0.900 | 0.500 [0.500, 0.500] | 0.300 [-0.971, 1.571] |" in text
     assert "## KL divergence per feature (lower is closer to real tunes): mean over seeds" in text
     empty = outside_markdown({"command": "c", "outside": summarise_outside({"note_rnn": []}, 12)})
     assert "No seed has outside measures yet." in empty

@@ -37,11 +37,16 @@ def test_tiny_sweep_on_local_ray(tmp_path: Path) -> None:
         for name, entry in cell["stats"].items():
             assert len(entry["per_seed"]) == 2
             low, high = entry["ci"]
-            assert low <= entry["mean"] <= high and entry["iqm"] == entry["mean"]  # IQM of 2 seeds is the mean
+            assert low <= entry["mean"] <= high and entry["iqm"] is None  # no IQM of 2 seeds: nothing is trimmed
+            assert entry["t_ci"] is None if entry["n"] < 2 else entry["t_ci"][0] <= entry["mean"] <= entry["t_ci"][1]
             assert ("p_improvement" in entry) == (key != "note_rnn"), name
     assert data["cells"]["note_rnn"]["stats"]["kl_to_prior"]["per_seed"] == [0.0, 0.0]
     assert all(v > 0 for v in data["cells"]["q/c=0.5"]["stats"]["kl_to_prior"]["per_seed"])
     assert "Q, 2 seeds" in (out / "table1.md").read_text()
+    assert set(data["commits"]) == {
+        json.loads((seed_dir(out, "q/c=0.5", 0) / STATS_FILE).read_text())["code"]["commit"]
+    }
+    assert json.loads((out / "provenance.json").read_text())["command"] == "test"
     assert (out / "fig2.png").stat().st_size > 0
     models = sorted(out.rglob(MODEL_FILE))
     assert [p.relative_to(out / "trials").parent.as_posix() for p in models] == [

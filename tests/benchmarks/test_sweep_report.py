@@ -37,13 +37,33 @@ def test_summary_cells_and_table(tmp_path: Path) -> None:
     assert cells["q/c=2"]["stats"]["notes_in_motif"]["p_improvement"] == 0.0
     assert cells["q/c=2"]["stats"]["notes_excessively_repeated"]["p_improvement"] == 1.0  # lower is better
     text = markdown(summary)
-    assert "## c=0.5: mean [95 % interval]" in text and "## c=2: probability of improvement" in text
+    assert "## c=0.5: mean [95 % t-interval]" in text and "## c=2: probability of improvement" in text
+    assert "IQM" not in text.split("## c=0.5")[1]  # no IQM below 5 seeds: nothing is trimmed at 3
+    # The tests of differences: every pair of a c's cells on every statistic, one Holm family per c.
+    rows = summary["differences"]["c=0.5"]
+    assert len(rows) == len(STATISTICS) and {(r["a"], r["b"]) for r in rows} == {("q/c=0.5", "note_rnn")}
+    motif_test = next(r for r in rows if r["statistic"] == "notes_in_motif")
+    assert motif_test["poi"] == 1.0 and motif_test["p_mann_whitney"] == pytest.approx(0.1)  # 3 vs 3: its floor
+    assert not motif_test["separated"] and "not separated by 3 seeds" in text
+    assert f"The {len(STATISTICS)} comparisons of this table are one family" in text
     assert "| Note RNN, 3 seeds | Q, 3 seeds |" in text and "Q, 2 seeds" in text
     assert "| notes in motif (higher) | 10.00 % [10.00 %, 10.00 %] | 30.00 % [" in text
     write_report(tmp_path, summary)
     assert json.loads((tmp_path / "summary.json").read_text())["cells"] == json.loads(json.dumps(cells))
     with pytest.raises(ValueError, match="Note RNN"):
         build_summary({"q/c=0.5": _results()["q/c=0.5"]}, {}, "cmd")
+
+
+def test_summary_refuses_seeds_of_two_commits() -> None:
+    results = _results()
+    for i, r in enumerate(results["q/c=0.5"]):
+        r["code"] = {"commit": "a" * 40 if i else "b" * 40, "dirty": False}
+    with pytest.raises(ValueError, match=r"different code .*--allow-mixed-commits"):
+        build_summary(results, {}, "cmd")
+    summary = build_summary(results, {"steps": 10, "melodies": 5, "n_envs": 2, "hyperparameters": {},
+                                      "exploration": []}, "cmd", allow_mixed=True)  # fmt: skip
+    assert summary["commits"] == {"unknown": 5, "b" * 40: 1, "a" * 40: 2}
+    assert "**These results mix code of 3 commits**" in markdown(summary)
 
 
 def test_scan_reads_every_finished_seed(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_probability_of_improvement_counts_pairs_and_half_ties() -> None:
 
 def test_summary_skips_nan_seeds() -> None:
     entry = statistic_summary([1.0, float("nan"), 3.0])
-    assert entry["n"] == 2 and entry["mean"] == 2.0 and entry["iqm"] == 2.0
+    assert entry["n"] == 2 and entry["mean"] == 2.0 and entry["iqm"] is None  # no IQM below 5 seeds
     assert entry["per_seed"] == [1.0, None, 3.0]
     assert entry["ci"] == [1.0, 3.0]
     empty = statistic_summary([float("nan")])

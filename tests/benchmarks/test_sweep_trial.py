@@ -44,6 +44,10 @@ def test_seed_trains_once_and_is_read_back(tmp_path: Path) -> None:
     assert RLTuner.load(folder / MODEL_FILE).algorithm == "psi"
     assert json.loads((folder / STATS_FILE).read_text()) == first
     assert {"notes_in_motif", "kl_to_prior", "mean_log_prior", "distinct_melodies"} <= set(first["stats"])
+    samples = (folder / "samples.txt").read_text().splitlines()
+    distinct = round(first["stats"]["distinct_melodies"] * 20)
+    assert samples[0] == f"{distinct} distinct of 20 melodies; the most frequent:" and len(samples) == 11
+    assert first["code"]["commit"]  # the commit it was trained at ("unknown" outside a checkout)
     stamp = (folder / MODEL_FILE).stat().st_mtime_ns
     assert run_seed(spec, 0, tmp_path) == first
     assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp
