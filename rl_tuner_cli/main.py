@@ -170,6 +170,7 @@ _FORWARDED = {
     ),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
     "train-smiles-prior": ("molecule_env.training", "train the SMILES prior on MOSES train or a SMILES file"),
+    "study": ("listening_study.cli", "a blind listening study as the paper's Figure 3: serve, export, report"),
 }
 _TASK_COMMANDS = ("train", "generate", "sweep")
 """Commands that take ``--task molecule`` (benchmarks.molecules.cli); without it they run the melody task."""

@@ -31,7 +31,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
 BLOCK = re.compile(r"<!-- results:(?P<name>[a-z0-9_]+) -->\n(?P<body>.*?)<!-- /results -->", re.S)
 FIGURE = re.compile(r"(?<![\w.,])[−-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])[−-]?\d+\.\d+")
 """A figure: a number with a thousands separator or a decimal point (plain integers count seeds, steps, …)."""
-SOURCES = ("benchmarks/results", "benchmarks/paper_numbers.py", "docs/spec.md")
+SOURCES = ("benchmarks/results", "listening_study/results", "benchmarks/paper_numbers.py", "docs/spec.md")
 """What a figure in the README may be quoted from, relative to the repository."""
 RESULTS = ("## Sweeps across seeds", "## Where this differs from the original implementation")
 """The README's results sections: from the first heading to the second (versions and budgets elsewhere)."""

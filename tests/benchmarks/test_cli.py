@@ -180,6 +180,7 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         ("demo", ["--algorithms", "dqn", "--out", str(tmp / "d")], "unknown algorithms ['dqn']"),
         ("speed", ["--corpus", str(tmp / "missing"), "--out", str(tmp / "s.md")], "does not exist"),
         ("compare", ["--sweeps", str(tmp / "no_sweep"), "--out", str(tmp / "c")], "has no summary.json; run"),
+        ("study", ["serve", str(tmp / "missing")], "No such folder"),
     ]
 
 
@@ -207,7 +208,7 @@ def test_help_is_plain_text_with_defaults(command: str, capsys) -> None:
     flat = " ".join(text.split())
     assert "``" not in text and "(default: )" not in flat
     assert not re.search(r"\(default:[^)]*\) \(default:", flat)  # one default per flag
-    if command in _FORWARDED and command not in ("sweep", "outside"):
+    if command in _FORWARDED and command not in ("sweep", "outside", "study"):
         assert "(default: " in text
 
 
