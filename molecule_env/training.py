@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -207,23 +208,34 @@ def _diverged(step: int, what: str, value: float, best: dict, checkpoint_path: s
     raise TrainingDivergedError(f"SMILES prior training diverged at step {step}: the {what} is {value}; {kept}")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument mistakes as one line, ``<prog>: error: <problem>; see <prog> --help``, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of ``python -m molecule_env.training`` / ``rl-tuner train-smiles-prior``."""
-    p = argparse.ArgumentParser(prog="rl-tuner train-smiles-prior", description=__doc__.splitlines()[0])
+    p = _OneLineParser(
+        prog="rl-tuner train-smiles-prior",
+        description="Train the SMILES prior (an LSTM next-token model) on MOSES train or a file of SMILES.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--corpus", default="moses:train", help="moses:train, or a file of SMILES (one a line, or CSV)")
     p.add_argument("--limit", type=int, default=None, help="train on a random subsample of this many SMILES")
     p.add_argument("--out", default="runs/smiles_prior/smiles_prior", help="checkpoint path (.json/.safetensors)")
-    p.add_argument("--hidden-size", type=int, default=256)
-    p.add_argument("--num-layers", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--learning-rate", type=float, default=2e-3)
-    p.add_argument("--iterations", type=int, default=100_000)
+    p.add_argument("--hidden-size", type=int, default=256, help="LSTM cells")
+    p.add_argument("--num-layers", type=int, default=1, help="LSTM layers")
+    p.add_argument("--batch-size", type=int, default=128, help="molecules per step")
+    p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam step size")
+    p.add_argument("--iterations", type=int, default=100_000, help="gradient steps at most")
     p.add_argument("--max-minutes", type=float, default=25.0, help="stop training after this long")
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--valid-size", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=500, help="steps between validations")
+    p.add_argument("--valid-size", type=int, default=5000, help="molecules held out for validation")
+    p.add_argument("--seed", type=int, default=0, help="seeds the weights, the subsample and the batches")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -240,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         corpus = load_smiles(args.corpus, limit=args.limit, seed=args.seed)
     except (MissingExtraError, FileNotFoundError, ValueError) as exc:
-        print(f"rl-tuner train-smiles-prior: {exc}", file=sys.stderr)
+        print(f"rl-tuner train-smiles-prior: error: {exc}", file=sys.stderr)
         return 2
     print(corpus.summary(), flush=True)
     command = "python -m molecule_env.training " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -263,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
         )
     except (TrainingDivergedError, ValueError) as exc:
-        print(f"rl-tuner train-smiles-prior: {exc}", file=sys.stderr)
+        print(f"rl-tuner train-smiles-prior: error: {exc}", file=sys.stderr)
         return 2
     summary = {
         "steps": result.steps,
