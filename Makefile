@@ -11,7 +11,8 @@ $(BIN)/activate:
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,molecules]"
+	$(BIN)/python -m pip install -q --no-deps molsets==0.3.1 fcd-torch==1.0.7
 	$(BIN)/python -c "from agents.step import native; native.main()"
 	touch $@
 

@@ -169,8 +169,11 @@ _FORWARDED = {
         "sweeps side by side: log p, rMT and KL per algorithm, pairwise over seeds",
     ),
     "outside": ("benchmarks.outside.cli", "judge melodies against held-out real tunes (muspy features, music21 keys)"),
+    "train-smiles-prior": ("molecule_env.training", "train the SMILES prior on MOSES train or a SMILES file"),
     "study": ("listening_study.cli", "a blind listening study as the paper's Figure 3: serve, export, report"),
 }
+_TASK_COMMANDS = ("train", "generate", "sweep")
+"""Commands that take ``--task molecule`` (benchmarks.molecules.cli); without it they run the melody task."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,6 +247,12 @@ def _one_line(err: BaseException) -> str:
 
 
 def _run(argv: list[str]) -> int:
+    if argv and argv[0] in _TASK_COMMANDS and "molecule" in argv:
+        from benchmarks.molecules.cli import main as molecule_main
+        from benchmarks.molecules.cli import task_option
+
+        if task_option(argv) == "molecule":
+            return molecule_main(argv)
     if argv and argv[0] in _FORWARDED:
         return _forward(_FORWARDED[argv[0]][0], argv[1:])
     args, extra = build_parser().parse_known_args(argv)

@@ -7,7 +7,16 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("sequence_env", "reward_rules", "melody_env", "agents", "benchmarks", "rl_tuner_cli", "listening_study")
+PACKAGES = (
+    "sequence_env",
+    "reward_rules",
+    "melody_env",
+    "molecule_env",
+    "agents",
+    "benchmarks",
+    "rl_tuner_cli",
+    "listening_study",
+)
 
 
 def modules() -> list[str]:

@@ -181,6 +181,7 @@ def bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         ("speed", ["--corpus", str(tmp / "missing"), "--out", str(tmp / "s.md")], "does not exist"),
         ("compare", ["--sweeps", str(tmp / "no_sweep"), "--out", str(tmp / "c")], "has no summary.json; run"),
         ("study", ["serve", str(tmp / "missing")], "No such folder"),
+        ("train-smiles-prior", ["--corpus", str(tmp / "missing.smi"), "--out", str(tmp / "p")], "no SMILES file"),
     ]
 
 
