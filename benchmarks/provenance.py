@@ -38,6 +38,8 @@ PACKAGES = ("torch", "numpy", "scipy", "gymnasium", "stable-baselines3", "sb3-co
 """Distributions whose versions are recorded (those installed; ``python`` is recorded too)."""
 SOURCE = Path(__file__).resolve().parent.parent
 """The folder holding this project's packages: its git state is the code that ran."""
+OUTPUTS = ("benchmarks/results",)
+"""Folders of results, not code: files written there while a run goes on do not make the checkout dirty."""
 
 
 def _git(*args: str) -> str | None:
@@ -53,12 +55,14 @@ def code_state() -> dict[str, Any]:
     """``{"commit": full hash or "unknown", "dirty": bool or None}`` of the source this process imported.
 
     Read once per process (the code a process runs does not change under it); ``dirty`` counts tracked
-    files changed and untracked files not ignored, as ``git status --porcelain`` lists them.
+    files changed and untracked files not ignored, as ``git status --porcelain`` lists them, outside
+    :data:`OUTPUTS` (so the results one run writes do not mark the next run of a series dirty).
     """
     commit = _git("rev-parse", "HEAD")
     if not commit:
         return {"commit": UNKNOWN, "dirty": None}
-    status = _git("status", "--porcelain", "--untracked-files=normal")
+    excluded = [f":(exclude){folder}" for folder in OUTPUTS]
+    status = _git("status", "--porcelain", "--untracked-files=normal", "--", ".", *excluded)
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 

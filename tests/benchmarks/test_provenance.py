@@ -23,6 +23,25 @@ def test_code_state_names_this_checkout_or_unknown(tmp_path: Path, monkeypatch: 
     prov.code_state.cache_clear()
 
 
+def test_results_written_do_not_make_the_checkout_dirty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", "code.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "code")
+    monkeypatch.setattr(prov, "SOURCE", tmp_path)
+    states = []
+    for path in ("benchmarks/results/seeds/stats.json", "code.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("changed\n")
+        prov.code_state.cache_clear()
+        states.append(prov.code_state()["dirty"])
+    prov.code_state.cache_clear()
+    assert states == [False, True]
+
+
 def test_cpu_model_reads_proc_cpuinfo(tmp_path: Path) -> None:
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n")
