@@ -55,7 +55,7 @@ from melody_env.vector import MelodyComposeVectorEnv
 from reward_rules import MelodyScores, score_melodies, table1_intervals_of
 from sequence_env.threads import torch_threads
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 # The original Magenta RL Tuner (TensorFlow 1, run unmodified on this kind of machine): reported
 # figures, not measured by this script.
 ORIGINAL_STEPS_PER_SECOND = 1_200.0

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.speed.report import NOT_MEASURED, comparison_section, duration, main, paper_section, read_paper_run
+from benchmarks.speed.report import (
+    NOT_MEASURED,
+    Args,
+    comparison_section,
+    duration,
+    main,
+    paper_section,
+    read_paper_run,
+)
 
 FIXTURES = Path(__file__).parents[1] / "melody_env" / "data"
 
@@ -76,3 +84,8 @@ def test_comparison_ratios() -> None:
 
 def test_duration() -> None:
     assert [duration(s) for s in (5.0, 42.0, 1110.0, 9000.0)] == ["5.0 s", "42 s", "18.5 min", "2 h 30 min"]
+
+
+def test_the_default_paper_run_is_the_committed_one() -> None:
+    run = read_paper_run(Args().paper)
+    assert run is not None and run["command"].startswith("rl-tuner reproduce --scale paper")
