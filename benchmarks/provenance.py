@@ -34,7 +34,7 @@ from sequence_env.atomic import atomic_write
 
 UNKNOWN = "unknown"
 PACKAGES = ("torch", "numpy", "scipy", "gymnasium", "stable-baselines3", "sb3-contrib", "ray", "optuna", "music21",
-            "muspy", "rl-tuner")  # fmt: skip
+            "muspy", "rdkit", "molsets", "fcd-torch", "rl-tuner")  # fmt: skip
 """Distributions whose versions are recorded (those installed; ``python`` is recorded too)."""
 SOURCE = Path(__file__).resolve().parent.parent
 """The folder holding this project's packages: its git state is the code that ran."""

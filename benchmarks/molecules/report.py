@@ -60,8 +60,8 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 
 
 def provenance_lines(provenance: dict[str, Any]) -> str:
-    """The provenance as a markdown list (the settings are in the text above it)."""
-    items = [(k, v) for k, v in provenance.items() if k != "settings"]
+    """The provenance as a markdown list (the settings are in the text above it, the command stands for argv)."""
+    items = [(k, v) for k, v in provenance.items() if k not in ("settings", "argv")]
     return "\n".join(f"- {k}: `{v}`" if k == "command" else f"- {k}: {v}" for k, v in items)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +24,7 @@ import torch
 import molecule_env  # noqa: F401  registers MoleculeCompose-v0
 from benchmarks.molecules.evaluate import evaluate, molecules, test_reference, train_set
 from benchmarks.molecules.sampling import agent_step, sample
+from benchmarks.provenance import provenance, write_provenance
 from molecule_env.scoring.terms import DEFAULT_WEIGHTS
 from sequence_env.atomic import atomic_write
 
@@ -95,23 +96,12 @@ def run_one(args: argparse.Namespace, algorithm: str, seed: int) -> dict[str, An
     }
 
 
-def provenance(args: argparse.Namespace, argv: Sequence[str], seconds: float) -> dict[str, Any]:
-    """Commit, command, machine, date and wall time of the sweep."""
-    import subprocess
-
-    import rdkit
-
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
-    return {
-        "commit": commit or "unknown",
-        "command": "rl-tuner sweep " + " ".join(argv),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}, "
-        f"{torch.get_num_threads()} torch thread(s), Python {platform.python_version()}, torch {torch.__version__}, "
-        f"rdkit {rdkit.__version__}",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "wall_seconds": seconds,
-        "settings": {k: v for k, v in vars(args).items() if k != "task"},
-    }
+def sweep_provenance(args: argparse.Namespace, argv: Sequence[str], started: float, seconds: float) -> dict[str, Any]:
+    """The folder's provenance (:func:`benchmarks.provenance.provenance`: commit, dirty flag, packages, command,
+    machine, start, wall time) with the sweep's settings and its torch thread count."""
+    record = provenance("rl-tuner sweep " + shlex.join(argv), started, seconds)
+    return {**record, "torch_threads": torch.get_num_threads(),
+            "settings": {k: v for k, v in vars(args).items() if k != "task"}}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     prior_path = out / "runs" / "prior.json"
     if not prior_path.exists():
         _write(prior_path, prior_row(args, gym.make("MoleculeCompose-v0", **env_kwargs(args))))
@@ -154,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write(path, result)
             print(f"{algorithm} seed {seed}: reward {result['reward_terms']:.3f}, valid {result['valid']:.3f}, "
                   f"KL {result['kl_to_prior']:.2f}, {result['train_seconds']:.0f} s", flush=True)  # fmt: skip
-    write_report(out, provenance(args, argv, time.perf_counter() - start))
+    record = sweep_provenance(args, argv, started, time.perf_counter() - start)
+    write_report(out, record)
+    write_provenance(out, record)
     print(f"table: {out / 'table.md'}", flush=True)
     return 0
 
