@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.readme import runs, seeds
+from benchmarks.readme import molecules, runs, seeds
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "seeds_outside": seeds.seeds_outside,
@@ -25,6 +25,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
     "kl_pg_commands": runs.kl_pg_commands,
     "kl_pg_matched": runs.kl_pg_matched,
     "kl_pg_fixed": runs.kl_pg_fixed,
+    "molecules": molecules.molecules,
     "speed": runs.speed,
 }
 """Block name → the function writing its body from the results folder."""

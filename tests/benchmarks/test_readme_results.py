@@ -64,3 +64,38 @@ def test_a_figure_no_committed_file_holds_is_named(tmp_path: Path) -> None:
               "<!-- results:paper_run -->\n99.9\n<!-- /results -->\n"
               "## Where this differs from the original implementation\n\nPython 3.10.\n")  # fmt: skip
     assert unheld_numbers(readme, tmp_path) == ["12,340"]
+
+
+def test_the_molecule_block_gives_t_intervals_and_tests_kl_pg_against_g(tmp_path: Path) -> None:
+    folder = tmp_path / "molecules"
+    folder.mkdir()
+    seed = lambda valid, fcd: {"valid": valid, "reward_terms": 1.0, "mean_qed": 0.8, "mean_sa": 2.5,  # noqa: E731
+                               "mean_log_prior": -20.0, "kl_to_prior": 1.0, "FCD/Test": fcd}  # fmt: skip
+    runs = {"prior": [seed(0.7, 1.5)], "g": [seed(0.6, 2.0), seed(0.7, 2.0), seed(0.8, 2.0)],
+            "kl_ppo": [seed(0.8, 5.0), seed(0.9, 6.0), seed(1.0, 7.0)]}  # fmt: skip
+    record = {"command": "rl-tuner sweep --task molecule", "wall_seconds": 120.0, "settings": {"prior_samples": 10_000}}
+    (folder / "table.json").write_text(json.dumps({"provenance": record, "runs": runs}))
+    text = BLOCKS["molecules"](tmp_path)
+    # G's validity: mean 0.7, s = 0.1, t(2, 0.975) · s / √3 = 0.2484 → [45.2 %, 94.8 %]; KL-PPO's clipped at 100 %.
+    assert "| prior | (10,000 samples) | 70.0 % | 1.000 |" in text
+    assert "| G | 3 | 70.0 % [45.2, 94.8] |" in text and "| KL-PPO | 3 | 90.0 % [65.2, 100.0] |" in text
+    assert "wall time 2.0 min" in text and "The 4 comparisons are one family" in text
+    # every KL-PPO seed's FCD above every G seed's: P(KL-PPO better) = 0, exact p = 2 / C(6, 3) = 0.1.
+    assert "| KL-PPO | G | FCD/Test | 0.00 [0.00, 0.00] | 0.1 | 0.4 | not separated by 3 seeds |" in text
+
+
+def test_the_fixed_c_block_tests_the_collapse_it_claims_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "kl_pg").mkdir()
+    distinct = {"q": [0.9, 0.91, 0.92, 0.93, 0.94], "psi": [0.95] * 4 + [0.96], "g": [0.8, 0.85, 0.9, 0.95, 0.99],
+                "kl_ppo": [0.001, 0.002, 0.003, 0.004, 0.005], "rloo": [0.001] * 5}  # fmt: skip
+    cells = {f"{a}/c=0.5": {"n_seeds": 5, "rows": {"distinct_melodies": {"per_seed": v}}} for a, v in distinct.items()}
+    sweep = {"label": "c = 0.5", "command": "rl-tuner sweep", "cells": cells}
+    (tmp_path / "kl_pg" / "comparison.json").write_text(json.dumps({"sweeps": [sweep], "command": "compare"}))
+    text = BLOCKS["kl_pg_fixed"](tmp_path)
+    assert "The 6 comparisons are one family" in text and "log p" not in text.split("Tested")[1]
+    # 5 against 5 seeds fully apart: exact p = 2 / C(10, 5) = 0.0079; Holm over 6: 6 · 0.0079 = 0.048.
+    assert (
+        "| RLOO | G | distinct melodies | 0.00 [0.00, 0.00] | 0.0079 | 0.048 | G better than RLOO (Holm p = 0.048) |"
+        in text
+    )
+    assert "| KL-PPO | 5 | — | — | — | 0.3 % |" in text
