@@ -14,14 +14,16 @@ from benchmarks.provenance import read_provenance
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 FOLDERS = ("paper", "seeds", "c_sweep", "kl_pg", "kl_pg/fixed_c", "kl_pg/matched_kl", "ablations", "molecules",
-           "speed.md")  # fmt: skip
+           "molecules/speed.json", "speed.md")  # fmt: skip
 """Every results folder (and the speed report) made by this project's commands."""
 CODE = ("agents", "sequence_env", "melody_env", "reward_rules", "molecule_env", "rl_tuner_cli",
         "benchmarks/evaluate.py", "benchmarks/sweep", "benchmarks/reproduction", "benchmarks/outside",
         "benchmarks/ablations")  # fmt: skip
 """The code a result's numbers come from (training, composing, scoring, the sweep and its statistics)."""
-MOLECULE_CODE = ("benchmarks/molecules",)
-"""The molecule sweep's own sampling and judging, for the molecule results."""
+SWEEP = ("sweep", "evaluate", "sampling", "report", "figures")
+OWN_CODE = {"molecules": tuple(f"benchmarks/molecules/{name}.py" for name in SWEEP),
+            "molecules/speed.json": ("benchmarks/molecules/speed.py",)}  # fmt: skip
+"""The molecule results' own commands: the sweep's sampling, judging, table and figure; the speed command."""
 
 
 def _commits() -> dict[str, str]:
@@ -44,6 +46,6 @@ def test_the_code_of_every_result_is_the_code_at_head() -> None:
         if known.returncode != 0:
             pytest.skip(f"this checkout has no history back to {commit[:7]} (a shallow clone)")
         diff = subprocess.run(["git", "-C", str(ROOT), "diff", "--stat", commit, "HEAD", "--", *CODE,
-                               *(MOLECULE_CODE if folder == "molecules" else ())],
+                               *OWN_CODE.get(folder, ())],
                               capture_output=True, text=True, check=True)  # fmt: skip
         assert diff.stdout == "", f"{folder} ran at {commit[:7]}; the code changed since:\n{diff.stdout}"
