@@ -40,8 +40,8 @@ def molecules(results: Path) -> str:
     rows = family([{"statistic": stat, "a": a, "b": "g",
                     **compare([s.get(stat) for s in runs[a]], [s.get(stat) for s in runs["g"]], better)}
                    for a in ("kl_ppo", "rloo") if a in runs for stat, better in TESTED.items()])  # fmt: skip
-    wall = f"{float(record['wall_seconds']) / 60:.1f} min" if isinstance(record["wall_seconds"], float) else "—"
-    lines += ["", f"Mean [95 % t-interval] over seeds; wall time {wall}. Tested: KL-PPO and RLOO against G. "
+    lines += ["", f"Mean [95 % t-interval] over seeds; wall time {record['wall_seconds'] / 60:.1f} min. Tested: "
+              "KL-PPO and RLOO against G. "
               + floor_sentence(rows), "", *tests_table(rows)]  # fmt: skip
     return "\n".join(lines)
 

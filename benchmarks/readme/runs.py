@@ -3,7 +3,7 @@ ablations, the speed report and the one-seed reproduction. Each takes the result
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,19 +95,24 @@ def _kl_table(sweep: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
     return lines
 
 
-def _kl_block(results: Path, index: int, columns: Sequence[str], collapse: bool = False) -> str:
+def _pairwise(cells: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    return compare_tests(cells), "Tested, log p and rMT between every two algorithms. "
+
+
+def _collapse(cells: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    algorithm = lambda key: key.split("/")[0]  # noqa: E731
+    triples = [(a, b, "distinct_melodies") for a in cells if algorithm(a) in ON_POLICY
+               for b in cells if algorithm(b) in OFF_POLICY]  # fmt: skip
+    return tests_of(
+        {"cells": cells}, triples
+    ), "Tested, the collapse: distinct melodies of KL-PPO and RLOO against Q, Ψ and G. "
+
+
+def _kl_block(results: Path, index: int, columns: Sequence[str], tests: Callable = _pairwise) -> str:
+    """One sweep of the comparison: its table, then ``tests``' comparisons (rows and the sentence naming them)."""
     sweep = load(results, "kl_pg", "comparison.json")["sweeps"][index]
+    rows, tested = tests(_as_cells(sweep))
     head = f"{sweep['label']}: mean [95 % t-interval] (`{sweep['command']}`)"
-    if collapse:
-        cells = _as_cells(sweep)
-        algorithm = lambda key: key.split("/")[0]  # noqa: E731
-        triples = [(a, b, "distinct_melodies") for a in cells if algorithm(a) in ON_POLICY
-                   for b in cells if algorithm(b) in OFF_POLICY]  # fmt: skip
-        rows = tests_of({"cells": cells}, triples)
-        tested = "Tested, the collapse: distinct melodies of KL-PPO and RLOO against Q, Ψ and G. "
-    else:
-        rows = compare_tests(_as_cells(sweep))
-        tested = "Tested, log p and rMT between every two algorithms. "
     return "\n".join([head, "", *_kl_table(sweep, columns), "", tested + floor_sentence(rows), "", *tests_table(rows)])
 
 
@@ -127,7 +132,7 @@ def kl_pg_fixed(results: Path) -> str:
     """The sweep at the paper's c = 0.5, with the test of what its text claims: the policy-gradient agents'
     collapse onto few melodies (distinct melodies against each off-policy tuner, one Holm family of 6)."""
     return _kl_block(results, 0, ("mean_log_prior", "mean_music_theory_reward", "kl_to_prior", "distinct_melodies",
-                                  "outside_overlap_area", "objective"), collapse=True)  # fmt: skip
+                                  "outside_overlap_area", "objective"), _collapse)  # fmt: skip
 
 
 ABLATIONS = (("labels_original", "note_rnn", "notes_excessively_repeated"), ("labels_original", "q", "mean_log_prior"),
